@@ -1,0 +1,95 @@
+// Configuration: the environment, parsed and validated once. Nothing else reads process.env.
+import { z } from "zod";
+import path from "node:path";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const urlWithProtocol = (re: RegExp) => (u: string) => {
+  try {
+    return re.test(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+};
+const postgresUrl = z.string().refine(urlWithProtocol(/^postgres(ql)?:$/), "must be a postgres:// or postgresql:// URL");
+const redisUrl = z.string().refine(urlWithProtocol(/^rediss?:$/), "must be a redis:// or rediss:// URL");
+const ms = (def: number) => z.coerce.number().int().positive().default(def);
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: postgresUrl.optional(),
+  REDIS_URL: redisUrl.optional(),
+  LOG_LEVEL: z.enum(logLevels).default("info"),
+  // 32 bytes as 64 hex chars or base64; generated into DATA_DIR when unset.
+  SECRET_KEY: z
+    .string()
+    .refine((s) => decodeSecretKey(s) !== null, "must be 32 bytes, as 64 hex characters or base64")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./.data"),
+  // Worker tuning (design.md: batched heartbeats, stale recovery). Tests shorten them.
+  HEARTBEAT_INTERVAL_MS: ms(10_000),
+  STALE_AFTER_MS: ms(60_000),
+  RECOVERY_INTERVAL_MS: ms(15_000),
+  TURN_CONCURRENCY: ms(20),
+  SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  // Request bodies above this are refused with 413 (create carries the first message).
+  JSON_BODY_LIMIT: z.string().default("256kb"),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: (typeof logLevels)[number];
+  secretKey: Buffer | undefined;
+  dataDir: string;
+  heartbeatIntervalMs: number;
+  staleAfterMs: number;
+  recoveryIntervalMs: number;
+  turnConcurrency: number;
+  shutdownTimeoutMs: number;
+  jsonBodyLimit: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function decodeSecretKey(s: string): Buffer | null {
+  const hex = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, "hex") : null;
+  const buf = hex ?? Buffer.from(s, "base64");
+  return buf.length === 32 ? buf : null;
+}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" (e.g. `DATABASE_URL= npm start`).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    // Never echo the value: it may be a secret.
+    throw new ConfigError(`invalid ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    secretKey: e.SECRET_KEY ? decodeSecretKey(e.SECRET_KEY)! : undefined,
+    dataDir: path.resolve(e.DATA_DIR),
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    staleAfterMs: e.STALE_AFTER_MS,
+    recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    turnConcurrency: e.TURN_CONCURRENCY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jsonBodyLimit: e.JSON_BODY_LIMIT,
+  };
+}

@@ -1,0 +1,113 @@
+// Prisma client factory: Postgres through @prisma/adapter-pg when DATABASE_URL is
+// set, otherwise embedded PGlite (Postgres in WASM) in DATA_DIR. Everything above
+// this module runs the same code on both.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { migrate, pgConnection, pgliteConnection, type MigrateResult } from "./migrator.ts";
+
+export type DbKind = "postgres" | "pglite";
+
+export interface Database {
+  readonly kind: DbKind;
+  readonly prisma: PrismaClient;
+  /** The embedded engine, when kind is pglite (tests dump and clone it). */
+  readonly pglite?: PGlite;
+  /** The pg pool, when kind is postgres (statement counting in benchmarks). */
+  readonly pool?: pg.Pool;
+  migrate(log?: (msg: string) => void): Promise<MigrateResult>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL; unset = embedded PGlite. */
+  url?: string | undefined;
+  /** Where PGlite keeps its files (ignored for Postgres). */
+  dataDir?: string;
+  /** An already-open PGlite (tests load one from a dump). */
+  pglite?: PGlite;
+  poolMax?: number;
+  connectTimeoutMs?: number;
+}
+
+// PGlite runs one statement at a time, so a transaction may wait long for its
+// turn; Postgres never needs this, but the same value is harmless there.
+const transactionOptions = { maxWait: 30_000, timeout: 60_000 };
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  return opts.url ? openPostgres(opts.url, opts) : openPglite(opts);
+}
+
+async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const connectionTimeoutMillis = opts.connectTimeoutMs ?? 5_000;
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on("error", () => {});
+  try {
+    await pool.query("SELECT 1");
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new Error(`database unreachable: ${describeConnError(e)}`, { cause: e });
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions });
+  return {
+    kind: "postgres",
+    prisma,
+    pool,
+    async migrate(log) {
+      // Migrations take a session advisory lock, so they need one dedicated connection.
+      const client = await pool.connect();
+      try {
+        return await migrate(pgConnection(client), log ? { log } : {});
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query("SELECT 1");
+    },
+    async close() {
+      await prisma.$disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
+  let db = opts.pglite;
+  if (!db) {
+    const dir = path.join(opts.dataDir ?? "./.data", "pglite");
+    await mkdir(dir, { recursive: true }); // PGlite.create does not create parents
+    db = await PGlite.create(dir);
+  }
+  const engine = db;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(engine), transactionOptions });
+  return {
+    kind: "pglite",
+    prisma,
+    pglite: engine,
+    migrate: (log) => migrate(pgliteConnection(engine), log ? { log } : {}),
+    async ping() {
+      await engine.query("SELECT 1");
+    },
+    async close() {
+      await prisma.$disconnect().catch(() => {});
+      if (!engine.closed) await engine.close();
+    },
+  };
+}
+
+function describeConnError(e: unknown): string {
+  if (e && typeof e === "object") {
+    const err = e as { code?: string; message?: string };
+    // The message of a pg error never includes the password, but stay terse anyway.
+    return [err.code, err.message].filter(Boolean).join(" ") || "unknown error";
+  }
+  return String(e);
+}

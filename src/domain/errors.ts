@@ -1,0 +1,67 @@
+// The one application error type. Services throw AppError with a string code;
+// the HTTP and socket edges map it once (toHttpStatus / toErrorBody). Unknown
+// throwables become `internal` without leaking their message.
+
+/** Every error code the API can answer with, and its HTTP status. */
+export const errorStatus = {
+  bad_request: 400,
+  validation_failed: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  /** A mutation on an archived chat (design invariant 7). */
+  chat_archived: 409,
+  /** The chat's status does not allow this action (see domain/status-machine.ts). */
+  invalid_transition: 409,
+  /** Same Idempotency-Key reused with a different request. */
+  idempotency_key_reused: 409,
+  payload_too_large: 413,
+  /** Unknown, disabled or unusable model config / provider. */
+  model_unavailable: 422,
+  unprocessable: 422,
+  queue_full: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export class AppError extends Error {
+  override name = "AppError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export const notFound = (what = "resource") => new AppError("not_found", `${what} not found`);
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** Normalizes any throwable into an AppError; the original is kept as `cause`. */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  return new AppError("internal", "internal server error", undefined, { cause: e });
+}
+
+export function toErrorBody(e: AppError): ErrorBody {
+  const body: ErrorBody = { error: { code: e.code, message: e.message } };
+  if (e.details !== undefined) body.error.details = e.details;
+  return body;
+}

@@ -1,0 +1,50 @@
+// The Express app: security headers, JSON bodies with a size limit, request logs,
+// probes, then authenticated routes under /api/v1, then JSON 404 and error mapping.
+import express, { type Express } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../log.ts";
+import { requireApiKey } from "./auth.ts";
+import { errorHandler, notFoundHandler } from "./error-handler.ts";
+import { meRoutes, probeRoutes } from "./routes/system.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<unknown>;
+}
+
+export interface AppDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  jsonBodyLimit: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      // Probes are polled constantly; keep them out of the logs.
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    }),
+  );
+  app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
+  app.use(probeRoutes(deps));
+
+  const api = express.Router();
+  api.use(requireApiKey(deps.prisma));
+  api.use(meRoutes(deps));
+  api.use(apiKeyRoutes(deps));
+  app.use("/api/v1", api);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,31 @@
+// /api/v1/api-keys: the caller's own keys.
+import { Router } from "express";
+import { z } from "zod";
+import type { AppDeps } from "../app.ts";
+import { principalOf } from "../context.ts";
+import { parseInput } from "../../domain/validate.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-service.ts";
+
+const createBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    expires_at: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  })
+  .strict();
+const idParam = z.object({ id: z.uuid() });
+
+export function apiKeyRoutes(deps: AppDeps): Router {
+  const r = Router();
+  r.get("/api-keys", async (_req, res) => {
+    res.json({ api_keys: await listApiKeys(deps.prisma, principalOf(res)) });
+  });
+  r.post("/api-keys", async (req, res) => {
+    const body = parseInput(createBody, req.body);
+    res.status(201).json(await createApiKey(deps.prisma, principalOf(res), body));
+  });
+  r.delete("/api-keys/:id", async (req, res) => {
+    const { id } = parseInput(idParam, req.params, "path");
+    res.json(await revokeApiKey(deps.prisma, principalOf(res), id));
+  });
+  return r;
+}

@@ -1,0 +1,36 @@
+// Wraps a socket event handler: validates the payload with its zod schema, runs
+// the handler, and answers through the ack as `{ ok, data }` or `{ ok: false, error }`.
+// A handler never throws into Socket.IO, and a missing ack callback is tolerated.
+import type { z } from "zod";
+import type { Ack } from "../../client-kit/protocol.ts";
+import { toAppError } from "../domain/errors.ts";
+import { parseInput } from "../domain/validate.ts";
+import type { Logger } from "../log.ts";
+
+type AnySocket = { id: string; data: unknown };
+
+export function handle<S extends z.ZodType, R>(
+  socket: AnySocket,
+  logger: Logger,
+  event: string,
+  schema: S,
+  fn: (input: z.output<S>) => Promise<R>,
+): (...args: unknown[]) => void {
+  return (...args: unknown[]) => {
+    const last = args[args.length - 1];
+    const ack = typeof last === "function" ? (last as (a: Ack<R>) => void) : undefined;
+    const payload = ack ? args.slice(0, -1)[0] : args[0];
+    void (async () => {
+      try {
+        const input = parseInput(schema, payload, "payload");
+        const data = await fn(input);
+        ack?.({ ok: true, data });
+      } catch (err) {
+        const e = toAppError(err);
+        if (e.code === "internal") logger.error({ err, event, socket: socket.id }, "socket handler failed");
+        else if (!ack) logger.warn({ event, socket: socket.id, code: e.code }, "socket event without ack failed");
+        ack?.({ ok: false, error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+      }
+    })();
+  };
+}

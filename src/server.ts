@@ -1,0 +1,135 @@
+// Composition root as a function: config -> db -> queues -> http + sockets -> workers.
+// main.ts calls it for the real process; tests call it with port 0 and their own db.
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Redis } from "ioredis";
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { openDatabase, type Database } from "./db/client.ts";
+import { resolveSecretKey } from "./auth/data-dir.ts";
+import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
+import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
+import { createApp } from "./http/app.ts";
+import { createRealtime, type IoServer } from "./realtime/server.ts";
+import { assertRedisReachable, createRedis } from "./redis.ts";
+import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
+
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  /** Use this database instead of opening one from config (tests). It is closed on shutdown. */
+  db?: Database;
+  /** Namespaces Redis keys (queues, socket stream) so parallel tests never collide. */
+  redisPrefix?: string;
+  /** Print the first-start admin key on stdout (the real process does; tests do not). */
+  printAdminKey?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly db: Database;
+  readonly io: IoServer;
+  readonly queues: QueueDriver;
+  readonly secrets: SecretBox;
+  readonly bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const { config, logger } = opts;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch((err) => logger.warn({ err }, "error during shutdown"));
+  };
+  try {
+    const secrets = createSecretBox(await resolveSecretKey(config.secretKey, config.dataDir));
+
+    const db = opts.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+    cleanup.push(() => db.close());
+    const migrated = await db.migrate((msg) => logger.info(msg));
+    logger.info({ db: db.kind, applied: migrated.applied.length }, "database ready");
+
+    const boot = await bootstrap(db.prisma);
+    if (boot.adminKey) {
+      const file = await saveAdminKey(config.dataDir, boot.adminKey);
+      if (opts.printAdminKey) {
+        // Deliberately on stdout and not through the logger: logs never carry keys.
+        process.stdout.write(`\nFirst start: created an admin API key (also saved to ${file}):\n\n  ${boot.adminKey}\n\n`);
+      }
+      logger.info({ file }, "first start: admin user and API key created");
+    }
+
+    let redis: Redis | undefined;
+    let adapterRedis: Redis | undefined;
+    const prefix = opts.redisPrefix ?? "switchboard";
+    if (config.redisUrl) {
+      await assertRedisReachable(config.redisUrl);
+      redis = createRedis(config.redisUrl, "main");
+      adapterRedis = createRedis(config.redisUrl, "socket-adapter");
+      await Promise.all([redis.connect(), adapterRedis.connect()]);
+      cleanup.push(async () => redis!.quit(), async () => adapterRedis!.quit());
+    }
+
+    const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
+    cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
+
+    const app = createApp({
+      prisma: db.prisma,
+      logger,
+      jsonBodyLimit: config.jsonBodyLimit,
+      readiness: [
+        { name: "database", check: () => db.ping() },
+        ...(redis ? [{ name: "redis", check: () => redis.ping() }] : []),
+      ],
+    });
+    const httpServer = createServer(app);
+    const io = createRealtime(httpServer, {
+      prisma: db.prisma,
+      logger,
+      ...(adapterRedis ? { redis: adapterRedis, streamName: `${prefix}:socket.io` } : {}),
+    });
+    cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));
+
+    await listen(httpServer, config.port, config.host);
+    const port = (httpServer.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    logger.info({ port, db: db.kind, queues: queues.kind }, "switchboard listening");
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      db,
+      io,
+      queues,
+      secrets,
+      bootstrap: boot,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+function listen(server: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+// Stop accepting, disconnect sockets, let in-flight requests finish, then cut the rest.
+async function closeHttp(server: HttpServer, io: IoServer, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  io.disconnectSockets(true);
+  await io.close().catch(() => {});
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  await closed;
+  clearTimeout(timer);
+}

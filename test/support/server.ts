@@ -1,0 +1,106 @@
+// Starts a real Switchboard server on port 0 for a test, on the chosen drivers,
+// with its own database and (when scaled) its own Redis key prefix.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { io as ioClient, type Socket } from "socket.io-client";
+import { Redis } from "ioredis";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../client-kit/protocol.ts";
+import { createTestDatabase, type DbDriver } from "./db.ts";
+import { testLogLevel, testRedisUrl } from "./env.ts";
+
+export interface TestServerOptions {
+  db: DbDriver;
+  /** Use BullMQ and the Redis socket adapter (requires a test Redis). */
+  redis?: boolean;
+  env?: Record<string, string>;
+  /** Share a Redis prefix with another test server (scale-out tests). */
+  redisPrefix?: string;
+}
+
+export interface TestServer extends RunningServer {
+  readonly adminKey: string;
+  readonly config: Config;
+  /** fetch against the server with the admin key unless headers say otherwise. */
+  api(pathname: string, init?: RequestInit & { json?: unknown; key?: string | null }): Promise<Response>;
+  socket(namespace: string, token?: string | null): Socket<ServerToClientEvents, ClientToServerEvents>;
+}
+
+/** The parsed JSON body; tests assert on its shape, so it is untyped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function body(res: Response): Promise<any> {
+  return res.json();
+}
+
+/** Removes a test's Redis keys (queues, socket stream) so runs leave nothing behind. */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await r.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      if (keys.length) await r.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "switchboard-srv-"));
+  const redisUrl = opts.redis ? testRedisUrl() : undefined;
+  if (opts.redis && !redisUrl) throw new Error("test asked for Redis but none is configured");
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: testLogLevel,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    SHUTDOWN_TIMEOUT_MS: "2000",
+    ...opts.env,
+  });
+  const db = await createTestDatabase(opts.db);
+  const logger = createLogger(config.logLevel);
+  const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
+  const server = await startServer({ config, logger, db, redisPrefix: prefix });
+  const adminKey = server.bootstrap.adminKey;
+  if (!adminKey) throw new Error("test database was not empty");
+  const sockets: Socket[] = [];
+  return Object.assign(Object.create(null), server, {
+    adminKey,
+    config,
+    async api(pathname: string, init: RequestInit & { json?: unknown; key?: string | null } = {}) {
+      const headers = new Headers(init.headers);
+      const key = init.key === undefined ? adminKey : init.key;
+      if (key !== null) headers.set("authorization", `Bearer ${key}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(server.url + pathname, { ...init, headers, body: body ?? null });
+    },
+    socket(namespace: string, token: string | null = adminKey) {
+      const s = ioClient(server.url + namespace, {
+        auth: token === null ? {} : { token },
+        transports: ["websocket"],
+        reconnection: false,
+        forceNew: true,
+      });
+      sockets.push(s);
+      return s;
+    },
+    async close() {
+      for (const s of sockets) s.disconnect();
+      await server.close();
+      if (redisUrl && !opts.redisPrefix) await deleteRedisKeys(redisUrl, `${prefix}:*`);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  }) as TestServer;
+}
