@@ -3,24 +3,11 @@
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
-import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { Logger } from "../log.ts";
+import type { AppDeps } from "./deps.ts";
 import { requireApiKey } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./error-handler.ts";
 import { meRoutes, probeRoutes } from "./routes/system.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
-
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<unknown>;
-}
-
-export interface AppDeps {
-  prisma: PrismaClient;
-  logger: Logger;
-  readiness: ReadinessCheck[];
-  jsonBodyLimit: string;
-}
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -48,3 +35,5 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler(deps.logger));
   return app;
 }
+
+export type { AppDeps, ReadinessCheck } from "./deps.ts";

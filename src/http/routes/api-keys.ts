@@ -1,7 +1,7 @@
 // /api/v1/api-keys: the caller's own keys.
 import { Router } from "express";
 import { z } from "zod";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { principalOf } from "../context.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-service.ts";

@@ -1,6 +1,6 @@
 // Liveness, readiness and "who am I".
 import { Router } from "express";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { principalOf } from "../context.ts";
 
 /** /healthz and /readyz, outside /api/v1 and unauthenticated. */
