@@ -13,6 +13,13 @@ import { createApp } from "./http/app.ts";
 import { createRealtime, type IoServer } from "./realtime/server.ts";
 import { assertRedisReachable, createRedis } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
+import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
+import { ChatEvents } from "./chats/events.ts";
+import { ChatService } from "./chats/chat-service.ts";
+import { TurnStore } from "./chats/turn-store.ts";
+import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
+import { createStreamBus, type StreamBus } from "./chats/stream/index.ts";
+import { ProviderService } from "./admin/provider-service.ts";
 
 export interface StartOptions {
   config: Config;
@@ -23,6 +30,8 @@ export interface StartOptions {
   redisPrefix?: string;
   /** Print the first-start admin key on stdout (the real process does; tests do not). */
   printAdminKey?: boolean;
+  /** Worker tuning beyond what config carries (tests shorten retry delays). */
+  workerSettings?: Partial<WorkerSettings>;
 }
 
 export interface RunningServer {
@@ -33,6 +42,10 @@ export interface RunningServer {
   readonly queues: QueueDriver;
   readonly secrets: SecretBox;
   readonly bootstrap: BootstrapResult;
+  readonly events: ChatEvents;
+  readonly streams: StreamBus;
+  readonly chats: ChatService;
+  readonly workers: Workers;
   close(): Promise<void>;
 }
 
@@ -71,10 +84,47 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       cleanup.push(async () => redis!.quit(), async () => adapterRedis!.quit());
     }
 
+    const events = new ChatEvents();
+    const streams = createStreamBus({ redisUrl: config.redisUrl, prefix, logger });
+    cleanup.push(() => streams.close());
+    let interrupts: InterruptSignals;
+    if (config.redisUrl && redis) {
+      const sub = createRedis(config.redisUrl, "interrupts");
+      await sub.connect();
+      cleanup.push(async () => sub.quit());
+      interrupts = await createRedisInterrupts(redis, sub, `${prefix}:interrupts`, logger);
+    } else {
+      interrupts = createMemoryInterrupts();
+    }
+    cleanup.push(() => interrupts.close());
+
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
+    const store = new TurnStore(db.prisma, events);
+    const chats = new ChatService({ prisma: db.prisma, events, turns: createTurnWaker(queues), interrupts });
+    const workers = await startWorkers({
+      prisma: db.prisma,
+      queues,
+      store,
+      streams,
+      secrets,
+      interrupts,
+      logger,
+      settings: {
+        ...defaultWorkerSettings,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        staleAfterMs: config.staleAfterMs,
+        recoveryIntervalMs: config.recoveryIntervalMs,
+        turnConcurrency: config.turnConcurrency,
+        ...opts.workerSettings,
+      },
+    });
+    cleanup.push(async () => workers.stop());
+    // Closing the queues first lets running turns finish or hand their chats back.
     cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
 
     const app = createApp({
+      chats,
+      providers: new ProviderService(db.prisma, secrets),
       prisma: db.prisma,
       logger,
       jsonBodyLimit: config.jsonBodyLimit,
@@ -105,6 +155,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       queues,
       secrets,
       bootstrap: boot,
+      events,
+      streams,
+      chats,
+      workers,
       close: () => (closing ??= closeAll()),
     };
   } catch (e) {

@@ -20,6 +20,8 @@ export interface Database {
   /** The pg pool, when kind is postgres (statement counting in benchmarks). */
   readonly pool?: pg.Pool;
   migrate(log?: (msg: string) => void): Promise<MigrateResult>;
+  /** Observes every SQL statement sent (benchmarks and tests count them). Returns an unsubscribe. */
+  onQuery(listener: (sql: string) => void): () => void;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -40,6 +42,29 @@ export interface OpenDatabaseOptions {
 // turn; Postgres never needs this, but the same value is harmless there.
 const transactionOptions = { maxWait: 30_000, timeout: 60_000 };
 
+/** A set of statement listeners; empty in production, so the cost is one size check. */
+class QueryListeners {
+  readonly #set = new Set<(sql: string) => void>();
+  add(fn: (sql: string) => void): () => void {
+    this.#set.add(fn);
+    return () => this.#set.delete(fn);
+  }
+  emit(query: unknown): void {
+    if (this.#set.size === 0) return;
+    const sql = typeof query === "string" ? query : ((query as { text?: string } | null)?.text ?? "");
+    for (const fn of this.#set) fn(sql);
+  }
+}
+
+type QueryFn = (...args: unknown[]) => unknown;
+function tapQuery(target: { query: QueryFn }, listeners: QueryListeners): void {
+  const original = target.query.bind(target);
+  target.query = (...args: unknown[]) => {
+    listeners.emit(args[0]);
+    return original(...args);
+  };
+}
+
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, opts) : openPglite(opts);
 }
@@ -49,6 +74,8 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis });
   // An idle client that errors (server restart) must not crash the process.
   pool.on("error", () => {});
+  const listeners = new QueryListeners();
+  pool.on("connect", (client) => tapQuery(client as unknown as { query: QueryFn }, listeners));
   try {
     await pool.query("SELECT 1");
   } catch (e) {
@@ -69,6 +96,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
         client.release();
       }
     },
+    onQuery: (fn) => listeners.add(fn),
     async ping() {
       await pool.query("SELECT 1");
     },
@@ -87,12 +115,22 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     db = await PGlite.create(dir);
   }
   const engine = db;
+  const listeners = new QueryListeners();
+  tapQuery(engine as unknown as { query: QueryFn }, listeners);
+  // Statements inside a transaction go through the transaction object.
+  const transaction = engine.transaction.bind(engine);
+  engine.transaction = ((fn: (tx: { query: QueryFn }) => unknown) =>
+    transaction(async (tx) => {
+      tapQuery(tx as unknown as { query: QueryFn }, listeners);
+      return fn(tx as unknown as { query: QueryFn });
+    })) as typeof engine.transaction;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(engine), transactionOptions });
   return {
     kind: "pglite",
     prisma,
     pglite: engine,
     migrate: (log) => migrate(pgliteConnection(engine), log ? { log } : {}),
+    onQuery: (fn) => listeners.add(fn),
     async ping() {
       await engine.query("SELECT 1");
     },

@@ -8,6 +8,8 @@ import { requireApiKey } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./error-handler.ts";
 import { meRoutes, probeRoutes } from "./routes/system.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { chatRoutes } from "./routes/chats.ts";
+import { adminRoutes } from "./routes/admin.ts";
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -29,6 +31,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(requireApiKey(deps.prisma));
   api.use(meRoutes(deps));
   api.use(apiKeyRoutes(deps));
+  api.use(chatRoutes(deps.chats));
+  api.use(adminRoutes(deps.prisma, deps.providers));
   app.use("/api/v1", api);
 
   app.use(notFoundHandler());

@@ -30,6 +30,7 @@ export async function createTestDatabase(driver: DbDriver): Promise<TestDatabase
   const db = await openDatabase({ url, poolMax: 10 });
   return {
     ...db,
+    onQuery: db.onQuery,
     url,
     async close() {
       await db.close();

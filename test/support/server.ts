@@ -9,6 +9,7 @@ import { Redis } from "ioredis";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import type { WorkerSettings } from "../../jobs/workers.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../client-kit/protocol.ts";
 import { createTestDatabase, type DbDriver } from "./db.ts";
 import { testLogLevel, testRedisUrl } from "./env.ts";
@@ -20,6 +21,7 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Share a Redis prefix with another test server (scale-out tests). */
   redisPrefix?: string;
+  workerSettings?: Partial<WorkerSettings>;
 }
 
 export interface TestServer extends RunningServer {
@@ -68,7 +70,14 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   const db = await createTestDatabase(opts.db);
   const logger = createLogger(config.logLevel);
   const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
-  const server = await startServer({ config, logger, db, redisPrefix: prefix });
+  const server = await startServer({
+    config,
+    logger,
+    db,
+    redisPrefix: prefix,
+    // Short retry delays keep retry tests fast; everything else as in production.
+    workerSettings: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 }, ...opts.workerSettings },
+  });
   const adminKey = server.bootstrap.adminKey;
   if (!adminKey) throw new Error("test database was not empty");
   const sockets: Socket[] = [];

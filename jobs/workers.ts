@@ -1,0 +1,117 @@
+// Starts this process's workers: the turn processor with its heartbeat loop and
+// interrupt listener, and the recovery sweep. Every process runs them; Postgres
+// decides which one runs a given chat.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { PrismaClient } from "../src/generated/prisma/client.ts";
+import type { Logger } from "../src/log.ts";
+import type { SecretBox } from "../src/auth/secret-box.ts";
+import type { StreamBus } from "../src/chats/stream/index.ts";
+import type { InterruptSignals } from "../src/chats/interrupts.ts";
+import type { TurnWaker } from "../src/chats/chat-service.ts";
+import type { ChatView } from "../src/chats/views.ts";
+import { TurnStore } from "../src/chats/turn-store.ts";
+import { queueNames, type QueueDriver } from "./queue-driver.ts";
+import { RunningTurns, startHeartbeat } from "./running-turns.ts";
+import { createTurnProcessor, type TurnJobData } from "./processors/turn.ts";
+import { createRecoveryProcessor } from "./processors/recovery.ts";
+import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
+
+export interface WorkerSettings {
+  heartbeatIntervalMs: number;
+  staleAfterMs: number;
+  recoveryIntervalMs: number;
+  turnConcurrency: number;
+  maxSteps: number;
+  requiresActionTimeoutMs: number;
+  providerIdleTimeoutMs: number;
+  retry: RetryPolicy;
+}
+
+export const defaultWorkerSettings: Omit<WorkerSettings, "heartbeatIntervalMs" | "staleAfterMs" | "recoveryIntervalMs" | "turnConcurrency"> = {
+  // Enough for real tool loops; a runaway model stops here instead of spending forever.
+  maxSteps: 25,
+  // chatd's figure: a bot that vanished releases the chat after five minutes.
+  requiresActionTimeoutMs: 5 * 60_000,
+  providerIdleTimeoutMs: 60_000,
+  retry: defaultRetryPolicy,
+};
+
+export interface WorkerDeps {
+  prisma: PrismaClient;
+  queues: QueueDriver;
+  store: TurnStore;
+  streams: StreamBus;
+  secrets: SecretBox;
+  interrupts: InterruptSignals;
+  logger: Logger;
+  settings: WorkerSettings;
+  onTurnEnd?(chat: ChatView): Promise<void>;
+}
+
+/** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
+export function createTurnWaker(queues: QueueDriver): TurnWaker {
+  return {
+    async wake(chat) {
+      await queues.enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
+        jobId: `turn-${chat.id}-${chat.version}`,
+        attempts: 3,
+        backoff: { type: "exponential", delayMs: 1_000 },
+      });
+    },
+  };
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+export interface Workers {
+  readonly workerId: string;
+  readonly runs: RunningTurns;
+  stop(): void;
+}
+
+export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
+  const workerId = newWorkerId();
+  const runs = new RunningTurns();
+  const log = deps.logger.child({ workerId });
+  const turns = createTurnWaker(deps.queues);
+  const s = deps.settings;
+
+  deps.queues.work<TurnJobData>(
+    queueNames.turns,
+    createTurnProcessor({
+      prisma: deps.prisma,
+      store: deps.store,
+      streams: deps.streams,
+      secrets: deps.secrets,
+      runs,
+      workerId,
+      logger: log,
+      retry: s.retry,
+      maxSteps: s.maxSteps,
+      requiresActionTimeoutMs: s.requiresActionTimeoutMs,
+      providerIdleTimeoutMs: s.providerIdleTimeoutMs,
+      ...(deps.onTurnEnd ? { onTurnEnd: deps.onTurnEnd } : {}),
+    }),
+    { concurrency: s.turnConcurrency },
+  );
+  deps.queues.work(
+    queueNames.recovery,
+    createRecoveryProcessor({ store: deps.store, turns, staleAfterMs: s.staleAfterMs, pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000), logger: log }),
+    { concurrency: 1 },
+  );
+  await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
+
+  const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });
+  const offInterrupt = deps.interrupts.onInterrupt((chatId, version) => runs.abort(chatId, "interrupt", version));
+  return {
+    workerId,
+    runs,
+    stop() {
+      heartbeat.stop();
+      offInterrupt();
+    },
+  };
+}

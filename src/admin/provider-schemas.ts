@@ -1,0 +1,69 @@
+// Request bodies for providers, model configs and personal keys.
+import { z } from "zod";
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
+const secret = z.string().min(1).max(1000);
+const price = z.number().int().min(0).max(1_000_000_000);
+
+export const createProviderSchema = z
+  .object({
+    kind: z.enum(["openai", "anthropic", "openai_compatible", "echo"]),
+    name: z.string().trim().min(1).max(100),
+    base_url: httpUrl.optional(),
+    api_key: secret.optional(),
+    require_user_key: z.boolean().optional(),
+    allow_user_key: z.boolean().optional(),
+    use_responses_api: z.boolean().optional(),
+    store_responses: z.boolean().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((p) => p.kind !== "openai_compatible" || p.base_url, { message: "openai_compatible providers need a base_url", path: ["base_url"] });
+export type CreateProvider = z.infer<typeof createProviderSchema>;
+
+export const updateProviderSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    base_url: httpUrl.nullable().optional(),
+    api_key: secret.nullable().optional(),
+    require_user_key: z.boolean().optional(),
+    allow_user_key: z.boolean().optional(),
+    use_responses_api: z.boolean().optional(),
+    store_responses: z.boolean().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type UpdateProvider = z.infer<typeof updateProviderSchema>;
+
+const modelOptions = z
+  .object({
+    max_output_tokens: z.number().int().min(1).max(1_000_000).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    system_prompt: z.string().max(128 * 1024).optional(),
+    echo_delay_ms: z.number().int().min(0).max(10_000).optional(),
+  })
+  .strict();
+
+export const createModelConfigSchema = z
+  .object({
+    provider_id: z.uuid(),
+    model: z.string().trim().min(1).max(200),
+    display_name: z.string().trim().min(1).max(200).optional(),
+    context_limit: z.number().int().min(1).max(100_000_000),
+    enabled: z.boolean().optional(),
+    is_default: z.boolean().optional(),
+    quick_generation: z.boolean().optional(),
+    input_price_micros_per_mtok: price.nullable().optional(),
+    output_price_micros_per_mtok: price.nullable().optional(),
+    options: modelOptions.optional(),
+  })
+  .strict();
+export type CreateModelConfig = z.infer<typeof createModelConfigSchema>;
+
+export const updateModelConfigSchema = createModelConfigSchema.omit({ provider_id: true }).partial().strict();
+export type UpdateModelConfig = z.infer<typeof updateModelConfigSchema>;
+
+export const userKeySchema = z.object({ api_key: secret }).strict();

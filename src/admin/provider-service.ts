@@ -1,0 +1,219 @@
+// AI providers, model configs and per-user provider keys (BYOK). Provider keys
+// are encrypted at rest and never returned: views say only whether one is set.
+import type { AiProvider, ModelConfig, PrismaClient } from "../generated/prisma/client.ts";
+import { Prisma } from "../db/types.ts";
+import type { Principal } from "../auth/authenticate.ts";
+import { isAdmin } from "../auth/authenticate.ts";
+import type { SecretBox } from "../auth/secret-box.ts";
+import { AppError } from "../domain/errors.ts";
+import type { CreateModelConfig, CreateProvider, UpdateModelConfig, UpdateProvider } from "./provider-schemas.ts";
+
+export interface ProviderView {
+  id: string;
+  kind: string;
+  name: string;
+  base_url: string | null;
+  has_api_key: boolean;
+  require_user_key: boolean;
+  allow_user_key: boolean;
+  use_responses_api: boolean;
+  store_responses: boolean;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelConfigView {
+  id: string;
+  provider_id: string;
+  model: string;
+  display_name: string;
+  context_limit: number;
+  enabled: boolean;
+  is_default: boolean;
+  quick_generation: boolean;
+  input_price_micros_per_mtok: number | null;
+  output_price_micros_per_mtok: number | null;
+  options: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+const providerView = (p: AiProvider): ProviderView => ({
+  id: p.id,
+  kind: p.kind,
+  name: p.name,
+  base_url: p.baseUrl,
+  has_api_key: p.apiKeyEncrypted !== null,
+  require_user_key: p.requireUserKey,
+  allow_user_key: p.allowUserKey,
+  use_responses_api: p.useResponsesApi,
+  store_responses: p.storeResponses,
+  enabled: p.enabled,
+  created_at: p.createdAt.toISOString(),
+  updated_at: p.updatedAt.toISOString(),
+});
+
+const modelView = (m: ModelConfig): ModelConfigView => ({
+  id: m.id,
+  provider_id: m.providerId,
+  model: m.model,
+  display_name: m.displayName,
+  context_limit: m.contextLimit,
+  enabled: m.enabled,
+  is_default: m.isDefault,
+  quick_generation: m.quickGeneration,
+  input_price_micros_per_mtok: m.inputPriceMicrosPerMtok,
+  output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
+  options: m.options,
+  created_at: m.createdAt.toISOString(),
+  updated_at: m.updatedAt.toISOString(),
+});
+
+function requireAdmin(p: Principal): void {
+  if (!isAdmin(p)) throw new AppError("forbidden", "only organization admins can manage providers and models");
+}
+
+export class ProviderService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async listProviders(p: Principal): Promise<ProviderView[]> {
+    const rows = await this.prisma.aiProvider.findMany({ where: { organizationId: p.organizationId }, orderBy: { createdAt: "asc" } });
+    return rows.map(providerView);
+  }
+
+  async createProvider(p: Principal, input: CreateProvider): Promise<ProviderView> {
+    requireAdmin(p);
+    try {
+      const row = await this.prisma.aiProvider.create({
+        data: {
+          organizationId: p.organizationId,
+          kind: input.kind,
+          name: input.name,
+          baseUrl: input.base_url ?? null,
+          apiKeyEncrypted: input.api_key ? this.secrets.encrypt(input.api_key) : null,
+          requireUserKey: input.require_user_key ?? false,
+          allowUserKey: input.allow_user_key ?? true,
+          useResponsesApi: input.use_responses_api ?? false,
+          storeResponses: input.store_responses ?? false,
+          enabled: input.enabled ?? true,
+        },
+      });
+      return providerView(row);
+    } catch (e) {
+      throw uniqueToConflict(e, `a provider named "${input.name}" already exists`);
+    }
+  }
+
+  async updateProvider(p: Principal, id: string, input: UpdateProvider): Promise<ProviderView> {
+    requireAdmin(p);
+    await this.ownProvider(p, id);
+    const row = await this.prisma.aiProvider.update({
+      where: { id },
+      data: {
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.base_url !== undefined && { baseUrl: input.base_url }),
+        // null clears the key; a string replaces it; absent leaves it.
+        ...(input.api_key !== undefined && { apiKeyEncrypted: input.api_key === null ? null : this.secrets.encrypt(input.api_key) }),
+        ...(input.require_user_key !== undefined && { requireUserKey: input.require_user_key }),
+        ...(input.allow_user_key !== undefined && { allowUserKey: input.allow_user_key }),
+        ...(input.use_responses_api !== undefined && { useResponsesApi: input.use_responses_api }),
+        ...(input.store_responses !== undefined && { storeResponses: input.store_responses }),
+        ...(input.enabled !== undefined && { enabled: input.enabled }),
+      },
+    }).catch((e: unknown) => {
+      throw uniqueToConflict(e, `a provider with that name already exists`);
+    });
+    return providerView(row);
+  }
+
+  async listModels(p: Principal): Promise<ModelConfigView[]> {
+    const rows = await this.prisma.modelConfig.findMany({ where: { organizationId: p.organizationId }, orderBy: { createdAt: "asc" } });
+    return rows.map(modelView);
+  }
+
+  async createModel(p: Principal, input: CreateModelConfig): Promise<ModelConfigView> {
+    requireAdmin(p);
+    await this.ownProvider(p, input.provider_id, "unprocessable");
+    const row = await this.prisma.$transaction(async (tx) => {
+      // One default per organization: taking it clears the previous one.
+      if (input.is_default) await tx.modelConfig.updateMany({ where: { organizationId: p.organizationId, isDefault: true }, data: { isDefault: false } });
+      return tx.modelConfig.create({
+        data: {
+          organizationId: p.organizationId,
+          providerId: input.provider_id,
+          model: input.model,
+          displayName: input.display_name ?? input.model,
+          contextLimit: input.context_limit,
+          enabled: input.enabled ?? true,
+          isDefault: input.is_default ?? false,
+          quickGeneration: input.quick_generation ?? false,
+          inputPriceMicrosPerMtok: input.input_price_micros_per_mtok ?? null,
+          outputPriceMicrosPerMtok: input.output_price_micros_per_mtok ?? null,
+          options: (input.options ?? {}) as Prisma.InputJsonValue,
+        },
+      });
+    });
+    return modelView(row);
+  }
+
+  async updateModel(p: Principal, id: string, input: UpdateModelConfig): Promise<ModelConfigView> {
+    requireAdmin(p);
+    const existing = await this.prisma.modelConfig.findFirst({ where: { id, organizationId: p.organizationId } });
+    if (!existing) throw new AppError("not_found", "model config not found");
+    const row = await this.prisma.$transaction(async (tx) => {
+      if (input.is_default) await tx.modelConfig.updateMany({ where: { organizationId: p.organizationId, isDefault: true, NOT: { id } }, data: { isDefault: false } });
+      return tx.modelConfig.update({
+        where: { id },
+        data: {
+          ...(input.model !== undefined && { model: input.model }),
+          ...(input.display_name !== undefined && { displayName: input.display_name }),
+          ...(input.context_limit !== undefined && { contextLimit: input.context_limit }),
+          ...(input.enabled !== undefined && { enabled: input.enabled }),
+          ...(input.is_default !== undefined && { isDefault: input.is_default }),
+          ...(input.quick_generation !== undefined && { quickGeneration: input.quick_generation }),
+          ...(input.input_price_micros_per_mtok !== undefined && { inputPriceMicrosPerMtok: input.input_price_micros_per_mtok }),
+          ...(input.output_price_micros_per_mtok !== undefined && { outputPriceMicrosPerMtok: input.output_price_micros_per_mtok }),
+          ...(input.options !== undefined && { options: input.options as Prisma.InputJsonValue }),
+        },
+      });
+    });
+    return modelView(row);
+  }
+
+  /** The caller's own key for a provider (bring your own key); replaces any previous one. */
+  async setUserKey(p: Principal, providerId: string, apiKey: string): Promise<{ provider_id: string; has_api_key: true }> {
+    const provider = await this.ownProvider(p, providerId);
+    if (!provider.requireUserKey && !provider.allowUserKey) throw new AppError("conflict", `provider "${provider.name}" does not accept personal keys`);
+    const apiKeyEncrypted = this.secrets.encrypt(apiKey);
+    await this.prisma.userProviderKey.upsert({
+      where: { userId_providerId: { userId: p.userId, providerId } },
+      create: { userId: p.userId, providerId, apiKeyEncrypted },
+      update: { apiKeyEncrypted },
+    });
+    return { provider_id: providerId, has_api_key: true };
+  }
+
+  async deleteUserKey(p: Principal, providerId: string): Promise<void> {
+    await this.ownProvider(p, providerId);
+    await this.prisma.userProviderKey.deleteMany({ where: { userId: p.userId, providerId } });
+  }
+
+  async listUserKeys(p: Principal): Promise<{ provider_id: string; has_api_key: true; updated_at: string }[]> {
+    const rows = await this.prisma.userProviderKey.findMany({ where: { userId: p.userId, provider: { organizationId: p.organizationId } } });
+    return rows.map((r) => ({ provider_id: r.providerId, has_api_key: true, updated_at: r.updatedAt.toISOString() }));
+  }
+
+  private async ownProvider(p: Principal, id: string, missing: "not_found" | "unprocessable" = "not_found"): Promise<AiProvider> {
+    const row = await this.prisma.aiProvider.findFirst({ where: { id, organizationId: p.organizationId } });
+    if (!row) throw new AppError(missing, "provider not found");
+    return row;
+  }
+}
+
+function uniqueToConflict(e: unknown, message: string): unknown {
+  return (e as { code?: string } | null)?.code === "P2002" ? new AppError("conflict", message) : e;
+}

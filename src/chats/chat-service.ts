@@ -1,0 +1,261 @@
+// The chat service: every chat mutation is one transaction under the chat's row
+// lock, checked against the status machine, and its events are published after
+// commit. HTTP and socket handlers are thin callers of these functions.
+import type { Principal } from "../auth/authenticate.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { Prisma } from "../db/types.ts";
+import { AppError } from "../domain/errors.ts";
+import { transition, isBusy, type ChatStatus } from "../domain/status-machine.ts";
+import type { DynamicTool, Labels } from "../../client-kit/commands.ts";
+import { textOf, type MessagePart } from "../../client-kit/message-parts.ts";
+import { ChatEvents, PendingEvents } from "./events.ts";
+import { chatView, messageView, queuedMessageView, type ChatView, type MessageView, type QueuedMessageView } from "./views.ts";
+import { findOwnedChat, lockOwnedChat } from "./chat-lock.ts";
+import { modelForMessage } from "./models.ts";
+import { fallbackTitle } from "./titles.ts";
+import { insertSyntheticResults, pendingToolCalls } from "./tool-calls.ts";
+import { builtinToolNames } from "./builtin-tools.ts";
+
+/** Messages sent while a turn runs wait here; beyond this the sender gets 429. */
+export const QUEUE_CAP = 20;
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+export interface TurnWaker {
+  /** A chat became pending: make sure a turn job exists for this state of it (id + version). */
+  wake(chat: { id: string; version: number }): Promise<void>;
+}
+
+export interface InterruptSender {
+  /** Tell whichever worker runs the chat (acquired before `version`) to stop, in any process. */
+  interrupt(chatId: string, version: number): Promise<void>;
+}
+
+export interface ChatServiceDeps {
+  prisma: PrismaClient;
+  events: ChatEvents;
+  turns: TurnWaker;
+  interrupts: InterruptSender;
+}
+
+export interface CreateChatInput {
+  content: MessagePart[];
+  model_config_id?: string | undefined;
+  title?: string | undefined;
+  labels?: Labels | undefined;
+  client_type?: "ui" | "api" | undefined;
+  dynamic_tools?: DynamicTool[] | undefined;
+  system_prompt?: string | undefined;
+}
+
+export interface SendInput {
+  content: MessagePart[];
+  model_config_id?: string | undefined;
+}
+
+export type SendResult = { queued: false; message: MessageView; chat: ChatView } | { queued: true; queued_message: QueuedMessageView; chat: ChatView };
+
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  private get db() {
+    return this.deps.prisma;
+  }
+
+  /** Runs a mutation transaction, then publishes its events. */
+  private async mutate<T>(fn: (tx: Prisma.TransactionClient, events: PendingEvents) => Promise<T>): Promise<T> {
+    const events = new PendingEvents();
+    const result = await this.db.$transaction((tx) => fn(tx, events));
+    events.flush(this.deps.events);
+    return result;
+  }
+
+  /** Creates a chat directly in its final status (pending, with the first message): one insert. */
+  async create(p: Principal, input: CreateChatInput): Promise<{ chat: ChatView; message: MessageView }> {
+    const clash = input.dynamic_tools?.find((t) => builtinToolNames.includes(t.name));
+    if (clash) throw new AppError("validation_failed", `dynamic tool "${clash.name}" clashes with a built-in tool`, [{ path: "body.dynamic_tools", message: `"${clash.name}" is a built-in tool` }]);
+    const model = await modelForMessage(this.db, p.organizationId, input.model_config_id);
+    const { chat, message } = await this.mutate(async (tx, events) => {
+      const chat = await tx.chat.create({
+        data: {
+          organizationId: p.organizationId,
+          ownerId: p.userId,
+          apiKeyId: p.apiKeyId,
+          title: input.title ?? fallbackTitle(textOf(input.content)),
+          titleSource: input.title ? "user" : "fallback",
+          status: "pending",
+          historyVersion: 1,
+          lastModelConfigId: model.id,
+          clientType: input.client_type ?? "api",
+          labels: input.labels ?? {},
+          dynamicTools: input.dynamic_tools && input.dynamic_tools.length ? (input.dynamic_tools as Prisma.InputJsonValue) : Prisma.DbNull,
+          systemPrompt: input.system_prompt ?? null,
+          messages: {
+            create: { role: "user", content: input.content as Prisma.InputJsonValue, createdBy: p.userId, apiKeyId: p.apiKeyId, modelConfigId: model.id },
+          },
+        },
+        include: { messages: true },
+      });
+      const view = chatView(chat);
+      const message = messageView(chat.messages[0]!);
+      events.add({ type: "chat:created", chat: view }, { type: "message:created", chat: view, messages: [message] });
+      return { chat: view, message };
+    });
+    await this.deps.turns.wake(chat);
+    return { chat, message };
+  }
+
+  async get(p: Principal, chatId: string): Promise<ChatView> {
+    return chatView(await findOwnedChat(this.db, p, chatId));
+  }
+
+  /** A page of visible messages, oldest first; `before` pages backwards by message id. */
+  async listMessages(p: Principal, chatId: string, opts: { before?: number | undefined; limit?: number | undefined }): Promise<{ messages: MessageView[]; has_more: boolean }> {
+    await findOwnedChat(this.db, p, chatId);
+    const limit = opts.limit ?? DEFAULT_PAGE;
+    const rows = await this.db.chatMessage.findMany({
+      where: { chatId, deleted: false, visibility: { in: ["user", "both"] }, ...(opts.before ? { id: { lt: BigInt(opts.before) } } : {}) },
+      orderBy: { id: "desc" },
+      take: limit + 1,
+    });
+    const has_more = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(messageView), has_more };
+  }
+
+  async listQueue(p: Principal, chatId: string): Promise<QueuedMessageView[]> {
+    await findOwnedChat(this.db, p, chatId);
+    const rows = await this.db.chatQueuedMessage.findMany({ where: { chatId }, orderBy: { id: "asc" } });
+    return rows.map(queuedMessageView);
+  }
+
+  /**
+   * Sends a user message. An idle chat (waiting/error) gets the message in its
+   * history, the send's model as its current model, and goes pending — one
+   * transaction. A busy chat queues the message with its own model instead.
+   */
+  async send(p: Principal, chatId: string, input: SendInput): Promise<SendResult> {
+    const result = await this.mutate(async (tx, events): Promise<SendResult> => {
+      const chat = await lockOwnedChat(tx, p, chatId);
+      const state = { status: chat.status as ChatStatus, archived: chat.archived };
+      const model = await modelForMessage(tx, p.organizationId, input.model_config_id, chat.lastModelConfigId);
+      if (isBusy(state.status) || chat.archived) {
+        transition("queue", state);
+        const queued = await tx.chatQueuedMessage.count({ where: { chatId } });
+        if (queued >= QUEUE_CAP) throw new AppError("queue_full", `the chat already has ${QUEUE_CAP} queued messages`, { limit: QUEUE_CAP });
+        // An explicit model is stored as asked; without one the queued message runs on whatever the chat uses then.
+        const q = await tx.chatQueuedMessage.create({
+          data: { chatId, content: input.content as Prisma.InputJsonValue, modelConfigId: input.model_config_id ? model.id : null, apiKeyId: p.apiKeyId, createdBy: p.userId },
+        });
+        const updated = await tx.chat.update({ where: { id: chatId }, data: { updatedAt: new Date() } });
+        const queue = (await tx.chatQueuedMessage.findMany({ where: { chatId }, orderBy: { id: "asc" } })).map(queuedMessageView);
+        const view = chatView(updated);
+        events.add({ type: "queue:updated", chat: view, queue });
+        return { queued: true, queued_message: queuedMessageView(q), chat: view };
+      }
+      const status = transition("send", state);
+      const msg = await tx.chatMessage.create({
+        data: { chatId, role: "user", content: input.content as Prisma.InputJsonValue, createdBy: p.userId, apiKeyId: p.apiKeyId, modelConfigId: model.id },
+      });
+      const updated = await tx.chat.update({
+        where: { id: chatId },
+        data: {
+          status,
+          lastModelConfigId: model.id,
+          lastError: Prisma.DbNull,
+          historyVersion: { increment: 1 },
+          generationAttempt: 0,
+          lastActivityAt: msg.createdAt,
+          updatedAt: new Date(),
+        },
+      });
+      const view = chatView(updated);
+      const message = messageView(msg);
+      events.add({ type: "message:created", chat: view, messages: [message] }, { type: "chat:status", chat: view });
+      if (updated.lastModelConfigId !== chat.lastModelConfigId) events.add({ type: "chat:model_config", chat: view });
+      return { queued: false, message, chat: view };
+    });
+    if (!result.queued) await this.deps.turns.wake(result.chat);
+    return result;
+  }
+
+  /**
+   * Stop. A running turn goes `interrupting` and its worker (wherever it runs) is
+   * told to cancel the provider stream, keep the partial output and go idle. A
+   * pending chat that no worker took yet, or one waiting for tool results, goes
+   * idle at once (pending tool calls get "interrupted by user" results).
+   */
+  async interrupt(p: Principal, chatId: string): Promise<ChatView> {
+    const view = await this.mutate(async (tx, events) => {
+      const chat = await lockOwnedChat(tx, p, chatId);
+      const state = { status: chat.status as ChatStatus, archived: chat.archived };
+      if (state.status === "interrupting" && !chat.archived) return chatView(chat); // already stopping
+      const action = state.status === "running" ? "interrupt" : "cancel";
+      const status = transition(action, state);
+      let historyChanged = false;
+      if (state.status === "requires_action") {
+        historyChanged = (await insertSyntheticResults(tx, chatId, await pendingToolCalls(tx, chatId), "Tool execution interrupted by user")) !== null;
+      }
+      const updated = await tx.chat.update({
+        where: { id: chatId },
+        data: {
+          status,
+          requiresActionDeadlineAt: null,
+          lastTurnSummary: null,
+          ...(historyChanged ? { historyVersion: { increment: 1 } } : {}),
+          updatedAt: new Date(),
+        },
+      });
+      const view = chatView(updated);
+      events.add({ type: "chat:status", chat: view });
+      return view;
+    });
+    if (view.status === "interrupting") await this.deps.interrupts.interrupt(chatId, view.version);
+    return view;
+  }
+
+  /**
+   * Edits a user message: everything after it is soft-deleted, its content is
+   * replaced and the turn reruns from there. A running turn is fenced off by the
+   * history_version bump (its writes are refused) and told to stop at once.
+   */
+  async edit(p: Principal, chatId: string, messageId: number, input: SendInput): Promise<{ message: MessageView; chat: ChatView; deleted_message_ids: number[] }> {
+    const result = await this.mutate(async (tx, events) => {
+      const chat = await lockOwnedChat(tx, p, chatId);
+      const status = transition("edit", { status: chat.status as ChatStatus, archived: chat.archived });
+      const target = await tx.chatMessage.findFirst({ where: { id: BigInt(messageId), chatId, deleted: false } });
+      if (!target) throw new AppError("not_found", "message not found");
+      if (target.role !== "user") throw new AppError("bad_request", "only user messages can be edited");
+      const model = await modelForMessage(tx, p.organizationId, input.model_config_id, target.modelConfigId ?? chat.lastModelConfigId);
+      const later = await tx.chatMessage.findMany({ where: { chatId, deleted: false, id: { gt: target.id } }, select: { id: true } });
+      if (later.length) await tx.chatMessage.updateMany({ where: { chatId, id: { gt: target.id } }, data: { deleted: true } });
+      const msg = await tx.chatMessage.update({
+        where: { id: target.id },
+        data: { content: input.content as Prisma.InputJsonValue, modelConfigId: model.id, apiKeyId: p.apiKeyId },
+      });
+      const updated = await tx.chat.update({
+        where: { id: chatId },
+        data: {
+          status,
+          workerId: null,
+          heartbeatAt: null,
+          requiresActionDeadlineAt: null,
+          lastError: Prisma.DbNull,
+          lastTurnSummary: null,
+          lastModelConfigId: model.id,
+          historyVersion: { increment: 1 },
+          generationAttempt: 0,
+          lastActivityAt: new Date(),
+          updatedAt: new Date(),
+        },
+      });
+      const view = chatView(updated);
+      events.add({ type: "chat:status", chat: view });
+      if (updated.lastModelConfigId !== chat.lastModelConfigId) events.add({ type: "chat:model_config", chat: view });
+      return { message: messageView(msg), chat: view, deleted_message_ids: later.map((m) => Number(m.id)), wasRunning: chat.status === "running" || chat.status === "interrupting" };
+    });
+    if (result.wasRunning) await this.deps.interrupts.interrupt(chatId, result.chat.version);
+    await this.deps.turns.wake(result.chat);
+    const { wasRunning: _, ...out } = result;
+    return out;
+  }
+}

@@ -1,0 +1,46 @@
+// Chat events, published only after the transaction that produced them commits,
+// built from the committed rows (design invariant 2). The realtime layer listens
+// here and fans out through Socket.IO (and its Redis adapter when scaled).
+import { EventEmitter } from "node:events";
+import type { ChatView, MessageView, QueuedMessageView } from "./views.ts";
+
+export type ChatEvent =
+  | { type: "chat:created"; chat: ChatView }
+  | { type: "chat:status"; chat: ChatView }
+  | { type: "chat:title"; chat: ChatView }
+  | { type: "chat:model_config"; chat: ChatView }
+  | { type: "chat:summary"; chat: ChatView }
+  | { type: "chat:archived"; chat: ChatView }
+  | { type: "chat:unarchived"; chat: ChatView }
+  | { type: "chat:deleted"; chat: ChatView }
+  | { type: "chat:updated"; chat: ChatView }
+  | { type: "message:created"; chat: ChatView; messages: MessageView[] }
+  | { type: "queue:updated"; chat: ChatView; queue: QueuedMessageView[] }
+  | { type: "requires_action"; chat: ChatView; tool_calls: { tool_call_id: string; tool_name: string; args: unknown }[] };
+
+export type ChatEventType = ChatEvent["type"];
+
+export interface ChatEventsListener {
+  event: (e: ChatEvent) => void;
+}
+
+/** In-process fan-out of committed chat events. */
+export class ChatEvents extends EventEmitter<{ [K in keyof ChatEventsListener]: Parameters<ChatEventsListener[K]> }> {
+  publish(e: ChatEvent): void {
+    this.emit("event", e);
+  }
+}
+
+/**
+ * Collects events while a transaction runs; `flush` publishes them after commit.
+ * A rolled-back transaction simply never flushes, so nothing is published.
+ */
+export class PendingEvents {
+  readonly #events: ChatEvent[] = [];
+  add(...e: ChatEvent[]): void {
+    this.#events.push(...e);
+  }
+  flush(bus: ChatEvents): void {
+    for (const e of this.#events.splice(0)) bus.publish(e);
+  }
+}

@@ -1,0 +1,130 @@
+// Rows -> API/wire shapes. One place decides what leaves the server: snake_case
+// fields, ISO timestamps with full precision, message ids as numbers.
+import type { Chat, ChatMessage, ChatQueuedMessage } from "../generated/prisma/client.ts";
+import { partsOf, type MessagePart } from "../../client-kit/message-parts.ts";
+
+export interface ChatView {
+  id: string;
+  organization_id: string;
+  owner_id: string;
+  parent_chat_id: string | null;
+  root_chat_id: string;
+  title: string;
+  title_source: string;
+  status: string;
+  last_model_config_id: string;
+  client_type: string;
+  archived: boolean;
+  pin_order: number;
+  labels: Record<string, string>;
+  last_error: unknown;
+  last_turn_summary: string | null;
+  last_read_message_id: number | null;
+  dynamic_tools: unknown[];
+  worker_id: string | null;
+  heartbeat_at: string | null;
+  requires_action_deadline_at: string | null;
+  version: number;
+  history_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MessageView {
+  id: number;
+  chat_id: string;
+  role: string;
+  content: MessagePart[];
+  visibility: string;
+  created_by: string | null;
+  model_config_id: string | null;
+  usage: {
+    input_tokens: number | null;
+    output_tokens: number | null;
+    reasoning_tokens: number | null;
+    cache_read_tokens: number | null;
+    cache_creation_tokens: number | null;
+  } | null;
+  cost_micros: number | null;
+  runtime_ms: number | null;
+  provider_response_id: string | null;
+  created_at: string;
+}
+
+export interface QueuedMessageView {
+  id: number;
+  chat_id: string;
+  content: MessagePart[];
+  model_config_id: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+export function chatView(c: Chat): ChatView {
+  return {
+    id: c.id,
+    organization_id: c.organizationId,
+    owner_id: c.ownerId,
+    parent_chat_id: c.parentChatId,
+    // Roots store null; the API fills in the chat's own id so clients never branch.
+    root_chat_id: c.rootChatId ?? c.id,
+    title: c.title,
+    title_source: c.titleSource,
+    status: c.status,
+    last_model_config_id: c.lastModelConfigId,
+    client_type: c.clientType,
+    archived: c.archived,
+    pin_order: c.pinOrder,
+    labels: (c.labels ?? {}) as Record<string, string>,
+    last_error: c.lastError ?? null,
+    last_turn_summary: c.lastTurnSummary,
+    last_read_message_id: c.lastReadMessageId === null ? null : Number(c.lastReadMessageId),
+    dynamic_tools: Array.isArray(c.dynamicTools) ? (c.dynamicTools as unknown[]) : [],
+    worker_id: c.workerId,
+    heartbeat_at: iso(c.heartbeatAt),
+    requires_action_deadline_at: iso(c.requiresActionDeadlineAt),
+    version: c.version,
+    history_version: c.historyVersion,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+export function messageView(m: ChatMessage): MessageView {
+  const hasUsage = m.inputTokens !== null || m.outputTokens !== null;
+  return {
+    id: Number(m.id),
+    chat_id: m.chatId,
+    role: m.role,
+    content: partsOf(m.content),
+    visibility: m.visibility,
+    created_by: m.createdBy,
+    model_config_id: m.modelConfigId,
+    usage: hasUsage
+      ? {
+          input_tokens: m.inputTokens,
+          output_tokens: m.outputTokens,
+          reasoning_tokens: m.reasoningTokens,
+          cache_read_tokens: m.cacheReadTokens,
+          cache_creation_tokens: m.cacheCreationTokens,
+        }
+      : null,
+    cost_micros: m.costMicros,
+    runtime_ms: m.runtimeMs,
+    provider_response_id: m.providerResponseId,
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+export function queuedMessageView(q: ChatQueuedMessage): QueuedMessageView {
+  return {
+    id: Number(q.id),
+    chat_id: q.chatId,
+    content: partsOf(q.content),
+    model_config_id: q.modelConfigId,
+    created_by: q.createdBy,
+    created_at: q.createdAt.toISOString(),
+  };
+}
