@@ -20,6 +20,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: postgresUrl.optional(),
   REDIS_URL: redisUrl.optional(),
+  // Namespaces every Redis key and channel, so deployments can share one Redis.
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)").default("switchboard"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   // 32 bytes as 64 hex chars or base64; generated into DATA_DIR when unset.
   SECRET_KEY: z
@@ -44,6 +46,7 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisPrefix: string;
   logLevel: (typeof logLevels)[number];
   secretKey: Buffer | undefined;
   dataDir: string;
@@ -82,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     secretKey: e.SECRET_KEY ? decodeSecretKey(e.SECRET_KEY)! : undefined,
     dataDir: path.resolve(e.DATA_DIR),

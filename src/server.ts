@@ -26,7 +26,7 @@ export interface StartOptions {
   logger: Logger;
   /** Use this database instead of opening one from config (tests). It is closed on shutdown. */
   db?: Database;
-  /** Namespaces Redis keys (queues, socket stream) so parallel tests never collide. */
+  /** Overrides config.redisPrefix (parallel tests never collide). */
   redisPrefix?: string;
   /** Print the first-start admin key on stdout (the real process does; tests do not). */
   printAdminKey?: boolean;
@@ -75,7 +75,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     let redis: Redis | undefined;
     let adapterRedis: Redis | undefined;
-    const prefix = opts.redisPrefix ?? "switchboard";
+    const prefix = opts.redisPrefix ?? config.redisPrefix;
     if (config.redisUrl) {
       await assertRedisReachable(config.redisUrl);
       redis = createRedis(config.redisUrl, "main");

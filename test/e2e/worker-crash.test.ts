@@ -1,0 +1,108 @@
+// A worker process killed with SIGKILL in the middle of a turn: another process
+// finds the stale heartbeat, reruns the turn from the persisted history and
+// finishes it. The user message is never lost; the dead worker's partial output
+// (only ever streamed, never persisted) is cleanly replaced by the rerun's reply.
+// Needs a database and a queue shared across processes: Postgres + Redis.
+import { afterAll, describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { createStreamBus } from "../../src/chats/stream/index.ts";
+import { joinStream } from "../../src/chats/stream/index.ts";
+import { spawnServer, type ServerProcess } from "../support/process.ts";
+import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
+import { adminQuery, withDatabase } from "../support/global-setup.ts";
+import { deleteRedisKeys } from "../support/server.ts";
+import { waitFor } from "../support/wait.ts";
+
+const pg = testPostgresUrl();
+const redis = testRedisUrl();
+const modes = pg && redis ? [{ pg, redis }] : [];
+
+describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }) => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  });
+
+  it("another process recovers the chat after the stale threshold and completes the turn", async () => {
+    const dbName = `sb_crash_${randomBytes(5).toString("hex")}`;
+    await adminQuery(pg, `CREATE DATABASE ${dbName}`);
+    cleanups.push(() => adminQuery(pg, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    const prefix = `sbcrash-${randomBytes(4).toString("hex")}`;
+    cleanups.push(() => deleteRedisKeys(redis, `${prefix}:*`));
+    const env = async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), "switchboard-crash-"));
+      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+      return {
+        PORT: "0",
+        DATA_DIR: dataDir,
+        DATABASE_URL: withDatabase(pg, dbName),
+        REDIS_URL: redis,
+        REDIS_PREFIX: prefix,
+        HEARTBEAT_INTERVAL_MS: "200",
+        STALE_AFTER_MS: "1500",
+        RECOVERY_INTERVAL_MS: "300",
+        SECRET_KEY: "ab".repeat(32),
+      };
+    };
+    const procs: ServerProcess[] = [];
+    cleanups.push(async () => procs.forEach((p) => p.kill("SIGKILL")));
+
+    const a = spawnServer(await env());
+    procs.push(a);
+    const portA = await a.ready();
+    const key = /^\s+(sb_[0-9a-f]{8}_[A-Za-z0-9_-]{43})\s*$/m.exec(a.stdout())![1]!;
+    const api = async (port: number, pathname: string, json?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1${pathname}`, {
+        method: json === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return (await res.json()) as any;
+    };
+
+    // A slow echo model keeps the turn running long enough to kill it halfway.
+    const provider = await api(portA, "/providers", { kind: "echo", name: "slow-echo" });
+    const model = await api(portA, "/model-configs", { provider_id: provider.id, model: "echo", context_limit: 1000, options: { echo_delay_ms: 25 } });
+    const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(" ");
+    const { chat } = await api(portA, "/chats", { content: words, model_config_id: model.id });
+
+    const streams = createStreamBus({ redisUrl: redis, prefix });
+    cleanups.push(() => streams.close());
+    let streamed = "";
+    const turnIds = new Set<string>();
+    const joined = await joinStream(streams, chat.id, (e) => {
+      turnIds.add(e.turn_id);
+      if (e.part.type === "text-delta") streamed += e.part.text;
+    });
+    cleanups.push(() => joined.unsubscribe());
+    await waitFor(() => streamed.includes("word20"), { timeoutMs: 15_000, message: "turn never streamed" });
+
+    a.kill("SIGKILL");
+    await a.exited();
+    expect((await api(portA, "/chats").catch(() => null)) ?? null).toBeNull(); // A is gone
+
+    const b = spawnServer(await env());
+    procs.push(b);
+    const portB = await b.ready();
+    const done = await waitFor(
+      async () => {
+        const c = await api(portB, `/chats/${chat.id}`);
+        return c.status === "waiting" ? c : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, message: "chat was not recovered" },
+    );
+    expect(done.worker_id).toBeNull();
+    const { messages } = await api(portB, `/chats/${chat.id}/messages`);
+    expect(messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    expect(messages[0].content).toEqual([{ type: "text", text: words }]);
+    expect(messages[1].content).toEqual([{ type: "text", text: `Echo: ${words}` }]);
+    // The rerun streamed as a new turn, so subscribers drop the dead turn's partial.
+    expect(turnIds.size).toBe(2);
+    b.kill("SIGTERM");
+    expect(await b.exited()).toBe(0);
+  });
+});
