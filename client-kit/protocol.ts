@@ -2,6 +2,8 @@
 // The server imports this module; clients use the same types in reverse. Event
 // names are `noun:detail` and never change once shipped.
 import { z } from "zod";
+import type { MessagePart } from "./message-parts.ts";
+import type { CreateChatCommand, SendMessageCommand } from "./commands.ts";
 
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
@@ -37,27 +39,6 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 export const clientEventSchemas = {
   "session:info": z.object({}).strict().optional(),
 } as const;
-
-export interface ClientToServerEvents {
-  /** Who the socket is authenticated as. */
-  "session:info": (payload: Record<string, never> | undefined, ack: AckCallback<SessionInfo>) => void;
-}
-
-export interface ServerToClientEvents {
-  /** The key this socket authenticated with was revoked or expired. */
-  "session:revoked": (payload: { reason: string }) => void;
-}
-
-export interface InterServerEvents {
-  // Intentionally empty: cross-node delivery goes through the adapter's rooms.
-}
-
-export interface SocketData {
-  userId: string;
-  organizationId: string;
-  apiKeyId: string;
-  role: string;
-}
 
 // ---- Live turn stream (the /chat namespace delivers these; src/chats/stream publishes them)
 
@@ -104,4 +85,196 @@ export interface StreamSnapshot {
   base_history_version: number;
   parts: StreamDelta[];
   ended: boolean;
+}
+
+// ---- Wire shapes of chats and messages (REST bodies and event payloads)
+
+export interface ChatErrorInfo {
+  message: string;
+  kind: string;
+  provider: string;
+  retryable: boolean;
+  status_code: number | null;
+  detail: string | null;
+}
+
+export interface Chat {
+  id: string;
+  organization_id: string;
+  owner_id: string;
+  parent_chat_id: string | null;
+  /** The chat's own id for root chats. */
+  root_chat_id: string;
+  title: string;
+  title_source: string;
+  status: "waiting" | "pending" | "running" | "interrupting" | "requires_action" | "error" | string;
+  last_model_config_id: string;
+  client_type: string;
+  archived: boolean;
+  pin_order: number;
+  labels: Record<string, string>;
+  last_error: ChatErrorInfo | null | unknown;
+  last_turn_summary: string | null;
+  last_read_message_id: number | null;
+  has_unread?: boolean;
+  dynamic_tools: unknown[];
+  worker_id: string | null;
+  heartbeat_at: string | null;
+  requires_action_deadline_at: string | null;
+  version: number;
+  history_version: number;
+  created_at: string;
+  /** Strictly increases per chat; compare as instants to drop stale events. */
+  updated_at: string;
+}
+
+export interface Message {
+  id: number;
+  chat_id: string;
+  role: string;
+  content: MessagePart[];
+  visibility: string;
+  created_by: string | null;
+  model_config_id: string | null;
+  usage: {
+    input_tokens: number | null;
+    output_tokens: number | null;
+    reasoning_tokens: number | null;
+    cache_read_tokens: number | null;
+    cache_creation_tokens: number | null;
+  } | null;
+  cost_micros: number | null;
+  runtime_ms: number | null;
+  provider_response_id: string | null;
+  created_at: string;
+}
+
+export interface QueuedMessage {
+  id: number;
+  chat_id: string;
+  content: MessagePart[];
+  model_config_id: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface PendingToolCall {
+  tool_call_id: string;
+  tool_name: string;
+  args: unknown;
+}
+
+// ---- Events. Every chat event carries chat_id, updated_at and version (design invariant 3).
+
+interface ChatEventBase {
+  chat_id: string;
+  updated_at: string;
+  version: number;
+}
+
+/** `/chats` watch events: the whole committed chat; clients patch the field the event is about. */
+export interface WatchEvent extends ChatEventBase {
+  parent_chat_id: string | null;
+  root_chat_id: string;
+  chat: Chat;
+}
+export interface UnreadEvent extends ChatEventBase {
+  parent_chat_id: string | null;
+  has_unread: boolean;
+}
+
+export interface StatusEvent extends ChatEventBase {
+  status: string;
+  last_error: unknown;
+  worker_id: string | null;
+  history_version: number;
+}
+export interface MessagesDoneEvent extends ChatEventBase {
+  messages: Message[];
+}
+export interface QueueUpdatedEvent extends ChatEventBase {
+  queue: QueuedMessage[];
+}
+export interface RetryEvent {
+  chat_id: string;
+  turn_id: string;
+  attempt: number;
+  delay_ms: number;
+  retrying_at: string;
+  error: ChatErrorInfo;
+}
+export interface ErrorEvent extends ChatEventBase {
+  error: unknown;
+}
+export interface RequiresActionEvent extends ChatEventBase {
+  tool_calls: PendingToolCall[];
+}
+
+/** The `join` ack: everything a chat view needs, then the live tail follows. */
+export interface JoinSnapshot {
+  chat: Chat;
+  /** The latest page of visible messages, oldest first. */
+  messages: Message[];
+  has_more: boolean;
+  queue: QueuedMessage[];
+  /** The in-flight partial and its sequence number; apply message:part with seq > stream.seq. */
+  stream: StreamSnapshot | null;
+}
+
+/** Watch events on `/chats`, by name. */
+export const watchEventNames = [
+  "chat:created",
+  "chat:status",
+  "chat:title",
+  "chat:model_config",
+  "chat:diff_status",
+  "chat:archived",
+  "chat:unarchived",
+  "chat:deleted",
+  "chat:summary",
+] as const;
+export type WatchEventName = (typeof watchEventNames)[number];
+
+// ---- Commands (bots): every mutation, with an ack. Payload schemas in commands.ts.
+
+export const joinSchema = z.object({ chat_id: z.uuid() }).strict();
+export const leaveSchema = joinSchema;
+
+export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEvent) => void> {
+  "chat:unread": (e: UnreadEvent) => void;
+  "message:part": (e: StreamEnvelope) => void;
+  "message:done": (e: MessagesDoneEvent) => void;
+  status: (e: StatusEvent) => void;
+  "queue:updated": (e: QueueUpdatedEvent) => void;
+  retry: (e: RetryEvent) => void;
+  error: (e: ErrorEvent) => void;
+  requires_action: (e: RequiresActionEvent) => void;
+  /** The key this socket authenticated with was revoked or expired. */
+  "session:revoked": (payload: { reason: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Who the socket is authenticated as. */
+  "session:info": (payload: Record<string, never> | undefined, ack: AckCallback<SessionInfo>) => void;
+  /** `/chat`: subscribe to one chat; the ack carries the snapshot. */
+  join: (payload: z.input<typeof joinSchema>, ack: AckCallback<JoinSnapshot>) => void;
+  leave: (payload: z.input<typeof leaveSchema>, ack: AckCallback<{ chat_id: string }>) => void;
+  "chat:create": (payload: CreateChatCommand, ack: AckCallback<{ chat: Chat; message: Message }>) => void;
+  "message:send": (
+    payload: SendMessageCommand & { chat_id: string },
+    ack: AckCallback<{ queued: false; message: Message; chat: Chat } | { queued: true; queued_message: QueuedMessage; chat: Chat }>,
+  ) => void;
+  "message:edit": (payload: SendMessageCommand & { chat_id: string; message_id: number }, ack: AckCallback<{ message: Message; chat: Chat; deleted_message_ids: number[] }>) => void;
+  "chat:interrupt": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
+}
+
+export interface InterServerEvents {
+  // Intentionally empty: cross-node delivery goes through the adapter's rooms.
+}
+
+export interface SocketData {
+  userId: string;
+  organizationId: string;
+  apiKeyId: string;
+  role: string;
 }

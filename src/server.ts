@@ -10,12 +10,14 @@ import { resolveSecretKey } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
-import { createRealtime, type IoServer } from "./realtime/server.ts";
+import { createRealtime, disconnectApiKey, type IoServer } from "./realtime/server.ts";
+import { startFanout } from "./realtime/fanout.ts";
 import { assertRedisReachable, createRedis } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
 import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
 import { ChatEvents } from "./chats/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
+import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
 import { createStreamBus, type StreamBus } from "./chats/stream/index.ts";
@@ -45,6 +47,8 @@ export interface RunningServer {
   readonly events: ChatEvents;
   readonly streams: StreamBus;
   readonly chats: ChatService;
+  /** Idempotency-Key records; socket command handlers use it too (`idempotency.command`). */
+  readonly idempotency: IdempotencyStore;
   readonly workers: Workers;
   close(): Promise<void>;
 }
@@ -101,6 +105,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
     const store = new TurnStore(db.prisma, events);
     const chats = new ChatService({ prisma: db.prisma, events, turns: createTurnWaker(queues), interrupts });
+    const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
       queues,
@@ -122,8 +127,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Closing the queues first lets running turns finish or hand their chats back.
     cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
 
+    let revokedKeyHook: (apiKeyId: string) => void = () => {};
     const app = createApp({
+      onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
+      idempotency,
       providers: new ProviderService(db.prisma, secrets),
       prisma: db.prisma,
       logger,
@@ -137,9 +145,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const io = createRealtime(httpServer, {
       prisma: db.prisma,
       logger,
+      chats,
+      streams,
+      events,
+      idempotency,
       ...(adapterRedis ? { redis: adapterRedis, streamName: `${prefix}:socket.io` } : {}),
     });
+    const stopFanout = startFanout(io, events);
+    cleanup.push(async () => stopFanout());
     cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));
+    revokedKeyHook = (id) => disconnectApiKey(io, id);
 
     await listen(httpServer, config.port, config.host);
     const port = (httpServer.address() as AddressInfo).port;
@@ -158,6 +173,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       events,
       streams,
       chats,
+      idempotency,
       workers,
       close: () => (closing ??= closeAll()),
     };

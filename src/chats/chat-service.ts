@@ -106,7 +106,8 @@ export class ChatService {
   }
 
   async get(p: Principal, chatId: string): Promise<ChatView> {
-    return chatView(await findOwnedChat(this.db, p, chatId));
+    const chat = await findOwnedChat(this.db, p, chatId);
+    return { ...chatView(chat), has_unread: (await this.unreadAmong([chat.id])).has(chat.id) };
   }
 
   /** A page of visible messages, oldest first; `before` pages backwards by message id. */
@@ -257,5 +258,50 @@ export class ChatService {
     await this.deps.turns.wake(result.chat);
     const { wasRunning: _, ...out } = result;
     return out;
+  }
+
+  /**
+   * Moves the owner's read cursor to the newest message. Called when a /chat
+   * subscription starts and when it ends: two writes per session, none per message.
+   * A quiet write: updated_at is not touched, so the chat keeps its list position.
+   */
+  async markRead(p: Principal, chatId: string): Promise<void> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      UPDATE chats SET last_read_message_id = (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
+      WHERE id = ${chatId}::uuid AND owner_id = ${p.userId}::uuid
+        AND last_read_message_id IS DISTINCT FROM (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
+      RETURNING id`;
+    if (rows.length === 0) return; // already read (or not ours): nothing changed
+    const chat = chatView(await this.db.chat.findUniqueOrThrow({ where: { id: chatId } }));
+    this.deps.events.publish({ type: "chat:read", chat, has_unread: false });
+  }
+
+  /** Chat ids among `ids` with an assistant message beyond the read cursor, in one query. */
+  async unreadAmong(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT c.id FROM chats c WHERE c.id = ANY(${ids}::uuid[]) AND EXISTS (
+        SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.role = 'assistant' AND m.deleted = false
+          AND m.id > COALESCE(c.last_read_message_id, 0))`;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** The caller's root chats, pinned first then most recent, each with has_unread. */
+  async list(p: Principal, opts: { limit?: number | undefined; archived?: boolean | undefined }): Promise<ChatView[]> {
+    const rows = await this.db.chat.findMany({
+      where: { ownerId: p.userId, organizationId: p.organizationId, parentChatId: null, archived: opts.archived ?? false },
+      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+      take: opts.limit ?? DEFAULT_PAGE,
+    });
+    const unread = await this.unreadAmong(rows.map((r) => r.id));
+    const views = rows.map((r) => ({ ...chatView(r), has_unread: unread.has(r.id) }));
+    return [...views.filter((c) => c.pin_order > 0).sort((a, b) => a.pin_order - b.pin_order), ...views.filter((c) => c.pin_order === 0)];
+  }
+
+  /** What a /chat subscriber needs: the chat, its latest page of messages and its queue. */
+  async joinState(p: Principal, chatId: string): Promise<{ chat: ChatView; messages: MessageView[]; has_more: boolean; queue: QueuedMessageView[] }> {
+    const chat = await this.get(p, chatId);
+    const [{ messages, has_more }, queue] = await Promise.all([this.listMessages(p, chatId, {}), this.listQueue(p, chatId)]);
+    return { chat, messages, has_more, queue };
   }
 }

@@ -16,6 +16,8 @@ export type ChatEvent =
   | { type: "chat:updated"; chat: ChatView }
   | { type: "message:created"; chat: ChatView; messages: MessageView[] }
   | { type: "queue:updated"; chat: ChatView; queue: QueuedMessageView[] }
+  /** The owner's read cursor moved (a /chat subscription started or ended). */
+  | { type: "chat:read"; chat: ChatView; has_unread: boolean }
   | { type: "requires_action"; chat: ChatView; tool_calls: { tool_call_id: string; tool_name: string; args: unknown }[] };
 
 export type ChatEventType = ChatEvent["type"];

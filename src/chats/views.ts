@@ -1,64 +1,12 @@
 // Rows -> API/wire shapes. One place decides what leaves the server: snake_case
 // fields, ISO timestamps with full precision, message ids as numbers.
 import type { Chat, ChatMessage, ChatQueuedMessage } from "../generated/prisma/client.ts";
-import { partsOf, type MessagePart } from "../../client-kit/message-parts.ts";
+import { partsOf } from "../../client-kit/message-parts.ts";
+import type { Chat as ChatWire, Message, QueuedMessage } from "../../client-kit/protocol.ts";
 
-export interface ChatView {
-  id: string;
-  organization_id: string;
-  owner_id: string;
-  parent_chat_id: string | null;
-  root_chat_id: string;
-  title: string;
-  title_source: string;
-  status: string;
-  last_model_config_id: string;
-  client_type: string;
-  archived: boolean;
-  pin_order: number;
-  labels: Record<string, string>;
-  last_error: unknown;
-  last_turn_summary: string | null;
-  last_read_message_id: number | null;
-  dynamic_tools: unknown[];
-  worker_id: string | null;
-  heartbeat_at: string | null;
-  requires_action_deadline_at: string | null;
-  version: number;
-  history_version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface MessageView {
-  id: number;
-  chat_id: string;
-  role: string;
-  content: MessagePart[];
-  visibility: string;
-  created_by: string | null;
-  model_config_id: string | null;
-  usage: {
-    input_tokens: number | null;
-    output_tokens: number | null;
-    reasoning_tokens: number | null;
-    cache_read_tokens: number | null;
-    cache_creation_tokens: number | null;
-  } | null;
-  cost_micros: number | null;
-  runtime_ms: number | null;
-  provider_response_id: string | null;
-  created_at: string;
-}
-
-export interface QueuedMessageView {
-  id: number;
-  chat_id: string;
-  content: MessagePart[];
-  model_config_id: string | null;
-  created_by: string;
-  created_at: string;
-}
+export type ChatView = ChatWire;
+export type MessageView = Message;
+export type QueuedMessageView = QueuedMessage;
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 

@@ -2,6 +2,7 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { ChatService } from "../chats/chat-service.ts";
+import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
 export interface ReadinessCheck {
@@ -12,8 +13,12 @@ export interface ReadinessCheck {
 export interface AppDeps {
   prisma: PrismaClient;
   chats: ChatService;
+  /** Idempotency-Key records for the mutation routes. */
+  idempotency: IdempotencyStore;
   providers: ProviderService;
   logger: Logger;
   readiness: ReadinessCheck[];
+  /** Sockets authenticated with a revoked key are disconnected (any node). */
+  onApiKeyRevoked?: (apiKeyId: string) => void;
   jsonBodyLimit: string;
 }

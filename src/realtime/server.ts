@@ -2,7 +2,8 @@
 // Redis streams adapter when scaled (it keeps connection-state recovery working
 // across nodes), and the typed protocol from client-kit.
 import type { Server as HttpServer } from "node:http";
-import { Server, type Namespace, type Socket } from "socket.io";
+import { Server } from "socket.io";
+import type { IoNamespace, IoServer, IoSocket } from "./types.ts";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { Redis } from "ioredis";
 import {
@@ -20,14 +21,23 @@ import { authenticateApiKey } from "../auth/authenticate.ts";
 import { AppError } from "../domain/errors.ts";
 import type { Logger } from "../log.ts";
 import { handle } from "./handle.ts";
+import { rooms } from "./rooms.ts";
+import { registerChatStream } from "./chat-stream.ts";
+import { registerCommands } from "./commands.ts";
+import type { ChatService } from "../chats/chat-service.ts";
+import type { ChatEvents } from "../chats/events.ts";
+import type { StreamBus } from "../chats/stream/index.ts";
+import type { IdempotencyStore } from "../chats/idempotency.ts";
 
-export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type IoNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type { IoServer, IoNamespace, IoSocket } from "./types.ts";
 
 export interface RealtimeDeps {
   prisma: PrismaClient;
   logger: Logger;
+  chats: ChatService;
+  streams: StreamBus;
+  events: ChatEvents;
+  idempotency: IdempotencyStore;
   /** A dedicated connection for the streams adapter (it issues blocking reads). */
   redis?: Redis;
   /** Stream key, unique per deployment (tests use one per test). */
@@ -59,7 +69,13 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): IoSe
         next(new Error(connectErrors.unauthorized));
       }
     });
-    nsp.on("connection", (socket) => registerSessionEvents(socket, deps));
+    nsp.on("connection", (socket) => {
+      void socket.join(rooms.apiKey(socket.data.apiKeyId));
+      if (name === namespaces.chats) void socket.join(rooms.user(socket.data.userId));
+      else registerChatStream(socket, deps);
+      registerSessionEvents(socket, deps);
+      registerCommands(socket, deps);
+    });
   }
   // The root namespace carries nothing: refuse it so clients notice a wrong URL.
   io.of("/").use((_socket, next) => next(new Error("use the /chats or /chat namespace")));
@@ -79,4 +95,13 @@ function registerSessionEvents(socket: IoSocket, deps: RealtimeDeps): void {
       };
     }),
   );
+}
+
+/** Cuts off every socket (any node) that authenticated with a revoked key. */
+export function disconnectApiKey(io: IoServer, apiKeyId: string): void {
+  for (const name of [namespaces.chats, namespaces.chat]) {
+    const nsp = io.of(name);
+    nsp.to(rooms.apiKey(apiKeyId)).emit("session:revoked", { reason: "api key revoked" });
+    nsp.in(rooms.apiKey(apiKeyId)).disconnectSockets(true);
+  }
 }

@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from "../../src/server.ts";
 import type { WorkerSettings } from "../../jobs/workers.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../client-kit/protocol.ts";
 import { createTestDatabase, type DbDriver } from "./db.ts";
+import { openDatabase } from "../../src/db/client.ts";
 import { testLogLevel, testRedisUrl } from "./env.ts";
 
 export interface TestServerOptions {
@@ -22,6 +23,8 @@ export interface TestServerOptions {
   /** Share a Redis prefix with another test server (scale-out tests). */
   redisPrefix?: string;
   workerSettings?: Partial<WorkerSettings>;
+  /** Run on another test server's (Postgres) database, as a second process of one deployment would. */
+  shareDatabaseWith?: TestServer;
 }
 
 export interface TestServer extends RunningServer {
@@ -29,7 +32,7 @@ export interface TestServer extends RunningServer {
   readonly config: Config;
   /** fetch against the server with the admin key unless headers say otherwise. */
   api(pathname: string, init?: RequestInit & { json?: unknown; key?: string | null }): Promise<Response>;
-  socket(namespace: string, token?: string | null): Socket<ServerToClientEvents, ClientToServerEvents>;
+  socket(namespace: string, token?: string | null, opts?: { reconnection?: boolean }): Socket<ServerToClientEvents, ClientToServerEvents>;
 }
 
 /** The parsed JSON body; tests assert on its shape, so it is untyped. */
@@ -67,7 +70,9 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     SHUTDOWN_TIMEOUT_MS: "2000",
     ...opts.env,
   });
-  const db = await createTestDatabase(opts.db);
+  const shared = opts.shareDatabaseWith?.db as { url?: string } | undefined;
+  if (opts.shareDatabaseWith && !shared?.url) throw new Error("only a Postgres test database can be shared");
+  const db = shared?.url ? await openDatabase({ url: shared.url }) : await createTestDatabase(opts.db);
   const logger = createLogger(config.logLevel);
   const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
   const server = await startServer({
@@ -78,7 +83,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     // Short retry delays keep retry tests fast; everything else as in production.
     workerSettings: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 }, ...opts.workerSettings },
   });
-  const adminKey = server.bootstrap.adminKey;
+  const adminKey = server.bootstrap.adminKey ?? opts.shareDatabaseWith?.adminKey;
   if (!adminKey) throw new Error("test database was not empty");
   const sockets: Socket[] = [];
   return Object.assign(Object.create(null), server, {
@@ -95,11 +100,12 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
       }
       return fetch(server.url + pathname, { ...init, headers, body: body ?? null });
     },
-    socket(namespace: string, token: string | null = adminKey) {
+    socket(namespace: string, token: string | null = adminKey, sopts: { reconnection?: boolean } = {}) {
       const s = ioClient(server.url + namespace, {
         auth: token === null ? {} : { token },
         transports: ["websocket"],
-        reconnection: false,
+        reconnection: sopts.reconnection ?? false,
+        reconnectionDelay: 50,
         forceNew: true,
       });
       sockets.push(s);

@@ -25,7 +25,9 @@ export function apiKeyRoutes(deps: AppDeps): Router {
   });
   r.delete("/api-keys/:id", async (req, res) => {
     const { id } = parseInput(idParam, req.params, "path");
-    res.json(await revokeApiKey(deps.prisma, principalOf(res), id));
+    const key = await revokeApiKey(deps.prisma, principalOf(res), id);
+    deps.onApiKeyRevoked?.(key.id);
+    res.json(key);
   });
   return r;
 }

@@ -2,19 +2,34 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { ChatService } from "../../chats/chat-service.ts";
+import type { IdempotencyStore } from "../../chats/idempotency.ts";
 import { createChatSchema, listMessagesQuerySchema, sendMessageSchema } from "../../../client-kit/commands.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
+import { idempotent } from "../idempotency.ts";
 
 const chatParams = z.object({ id: z.uuid() });
+const listChatsQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).optional(), archived: z.enum(["true", "false"]).transform((v) => v === "true").optional() })
+  .strict();
 const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int().positive() });
 
-export function chatRoutes(chats: ChatService): Router {
+// Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
+// each names its command, shared with the matching socket command.
+export function chatRoutes(chats: ChatService, idempotency: IdempotencyStore): Router {
   const r = Router();
 
-  r.post("/chats", async (req, res) => {
-    const body = parseInput(createChatSchema, req.body);
-    res.status(201).json(await chats.create(principalOf(res), body));
+  r.post(
+    "/chats",
+    idempotent(idempotency, "chat:create", (req, res) => {
+      const body = parseInput(createChatSchema, req.body);
+      return { request: body, run: async () => ({ status: 201, body: await chats.create(principalOf(res), body) }) };
+    }),
+  );
+
+  r.get("/chats", async (req, res) => {
+    const q = parseInput(listChatsQuery, req.query, "query");
+    res.json({ chats: await chats.list(principalOf(res), q) });
   });
 
   r.get("/chats/:id", async (req, res) => {
@@ -28,29 +43,46 @@ export function chatRoutes(chats: ChatService): Router {
     res.json(await chats.listMessages(principalOf(res), id, q));
   });
 
-  r.post("/chats/:id/messages", async (req, res) => {
-    const { id } = parseInput(chatParams, req.params, "path");
-    const body = parseInput(sendMessageSchema, req.body);
-    const result = await chats.send(principalOf(res), id, body);
-    // 201: the message is in the history; 202: it waits in the queue.
-    res.status(result.queued ? 202 : 201).json(result);
-  });
+  r.post(
+    "/chats/:id/messages",
+    idempotent(idempotency, "message:send", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      const body = parseInput(sendMessageSchema, req.body);
+      return {
+        request: { chat_id: id, ...body },
+        run: async () => {
+          const result = await chats.send(principalOf(res), id, body);
+          // 201: the message is in the history; 202: it waits in the queue.
+          return { status: result.queued ? 202 : 201, body: result };
+        },
+      };
+    }),
+  );
 
-  r.patch("/chats/:id/messages/:messageId", async (req, res) => {
-    const { id, messageId } = parseInput(messageParams, req.params, "path");
-    const body = parseInput(sendMessageSchema, req.body);
-    res.json(await chats.edit(principalOf(res), id, messageId, body));
-  });
+  r.patch(
+    "/chats/:id/messages/:messageId",
+    idempotent(idempotency, "message:edit", (req, res) => {
+      const { id, messageId } = parseInput(messageParams, req.params, "path");
+      const body = parseInput(sendMessageSchema, req.body);
+      return {
+        request: { chat_id: id, message_id: messageId, ...body },
+        run: async () => ({ status: 200, body: await chats.edit(principalOf(res), id, messageId, body) }),
+      };
+    }),
+  );
 
   r.get("/chats/:id/queue", async (req, res) => {
     const { id } = parseInput(chatParams, req.params, "path");
     res.json({ queued_messages: await chats.listQueue(principalOf(res), id) });
   });
 
-  r.post("/chats/:id/interrupt", async (req, res) => {
-    const { id } = parseInput(chatParams, req.params, "path");
-    res.json(await chats.interrupt(principalOf(res), id));
-  });
+  r.post(
+    "/chats/:id/interrupt",
+    idempotent(idempotency, "chat:interrupt", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      return { request: { chat_id: id }, run: async () => ({ status: 200, body: await chats.interrupt(principalOf(res), id) }) };
+    }),
+  );
 
   return r;
 }
