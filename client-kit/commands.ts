@@ -73,3 +73,16 @@ export const listMessagesQuerySchema = z
     limit: z.coerce.number().int().min(1).max(200).optional(),
   })
   .strict();
+
+export const updateChatSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    /** Replaces all labels; `{}` clears them; absent leaves them. */
+    labels: labelsSchema.optional(),
+    /** 0 unpins; on an unpinned chat any n > 0 appends at the end; on a pinned one it moves (clamped). */
+    pin_order: z.number().int().min(0).max(100_000).optional(),
+    idempotency_key: idempotencyKey,
+  })
+  .strict()
+  .refine((u) => u.title !== undefined || u.labels !== undefined || u.pin_order !== undefined, "nothing to update: give title, labels or pin_order");
+export type UpdateChatCommand = z.input<typeof updateChatSchema>;

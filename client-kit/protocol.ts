@@ -3,7 +3,7 @@
 // names are `noun:detail` and never change once shipped.
 import { z } from "zod";
 import type { MessagePart } from "./message-parts.ts";
-import type { CreateChatCommand, SendMessageCommand } from "./commands.ts";
+import type { CreateChatCommand, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
 
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
@@ -237,6 +237,22 @@ export type WatchEventName = (typeof watchEventNames)[number];
 
 // ---- Commands (bots): every mutation, with an ack. Payload schemas in commands.ts.
 
+/**
+ * Every socket command and its REST route under /api/v1: the two are one API, with
+ * the same payload schema, errors and idempotency key (test/e2e/parity.test.ts).
+ */
+export const commandRoutes = {
+  "chat:create": "POST /chats",
+  "message:send": "POST /chats/:id/messages",
+  "message:edit": "PATCH /chats/:id/messages/:message_id",
+  "chat:interrupt": "POST /chats/:id/interrupt",
+  "chat:update": "PATCH /chats/:id",
+  "chat:archive": "POST /chats/:id/archive",
+  "chat:unarchive": "POST /chats/:id/unarchive",
+  "queue:delete": "DELETE /chats/:id/queue/:queued_id",
+} as const;
+export type CommandName = keyof typeof commandRoutes;
+
 export const joinSchema = z.object({ chat_id: z.uuid() }).strict();
 export const leaveSchema = joinSchema;
 
@@ -266,6 +282,10 @@ export interface ClientToServerEvents {
   ) => void;
   "message:edit": (payload: SendMessageCommand & { chat_id: string; message_id: number }, ack: AckCallback<{ message: Message; chat: Chat; deleted_message_ids: number[] }>) => void;
   "chat:interrupt": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
+  "chat:update": (payload: UpdateChatCommand & { chat_id: string }, ack: AckCallback<Chat>) => void;
+  "chat:archive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
+  "chat:unarchive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
+  "queue:delete": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<null>) => void;
 }
 
 export interface InterServerEvents {

@@ -17,6 +17,7 @@ import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
 import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
 import { ChatEvents } from "./chats/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
+import { ChatOrganizer } from "./chats/chat-organizer.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -128,7 +129,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
 
     let revokedKeyHook: (apiKeyId: string) => void = () => {};
+    const organizer = new ChatOrganizer(db.prisma, events);
     const app = createApp({
+      organizer,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,
@@ -146,6 +149,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       prisma: db.prisma,
       logger,
       chats,
+      organizer,
       streams,
       events,
       idempotency,

@@ -8,7 +8,8 @@ import { AppError } from "../domain/errors.ts";
 import { transition, isBusy, type ChatStatus } from "../domain/status-machine.ts";
 import type { DynamicTool, Labels } from "../../client-kit/commands.ts";
 import { textOf, type MessagePart } from "../../client-kit/message-parts.ts";
-import { ChatEvents, PendingEvents } from "./events.ts";
+import type { ChatEvents, PendingEvents } from "./events.ts";
+import { mutate } from "./mutation.ts";
 import { chatView, messageView, queuedMessageView, type ChatView, type MessageView, type QueuedMessageView } from "./views.ts";
 import { findOwnedChat, lockOwnedChat } from "./chat-lock.ts";
 import { modelForMessage } from "./models.ts";
@@ -63,11 +64,8 @@ export class ChatService {
   }
 
   /** Runs a mutation transaction, then publishes its events. */
-  private async mutate<T>(fn: (tx: Prisma.TransactionClient, events: PendingEvents) => Promise<T>): Promise<T> {
-    const events = new PendingEvents();
-    const result = await this.db.$transaction((tx) => fn(tx, events));
-    events.flush(this.deps.events);
-    return result;
+  private mutate<T>(fn: (tx: Prisma.TransactionClient, events: PendingEvents) => Promise<T>): Promise<T> {
+    return mutate(this.db, this.deps.events, fn);
   }
 
   /** Creates a chat directly in its final status (pending, with the first message): one insert. */

@@ -14,6 +14,7 @@
 //               crashed attempt and is taken over (token swap, so exactly one taker).
 // Same key with another operation or request hash is 409 `idempotency_key_reused`.
 // Expired rows (past `expires_at`) no longer count: the key acts again.
+import { commandRoutes, type CommandName } from "../../client-kit/protocol.ts";
 import { createHash, randomUUID } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError, errorStatus, toErrorBody, type ErrorBody, type ErrorCode } from "../domain/errors.ts";
@@ -32,13 +33,8 @@ const IN_PROGRESS = 0;
  * name is the stored operation for both transports, so a key used on a socket command
  * replays on the REST route (and vice versa).
  */
-export const idempotentCommands = {
-  "chat:create": "POST /chats",
-  "message:send": "POST /chats/:id/messages",
-  "message:edit": "PATCH /chats/:id/messages/:message_id",
-  "chat:interrupt": "POST /chats/:id/interrupt",
-} as const;
-export type IdempotentCommand = keyof typeof idempotentCommands;
+export const idempotentCommands = commandRoutes;
+export type IdempotentCommand = CommandName;
 
 /** The stored operation name of a command: the command name, for its REST route and its socket event alike. */
 export function operationName(command: IdempotentCommand): string {
@@ -52,8 +48,9 @@ export function commandSuccessStatus(command: IdempotentCommand, body: unknown):
       return 201;
     case "message:send":
       return (body as { queued?: boolean } | null)?.queued ? 202 : 201;
-    case "message:edit":
-    case "chat:interrupt":
+    case "queue:delete":
+      return 204;
+    default:
       return 200;
   }
 }

@@ -56,6 +56,8 @@ export const transitions = {
   recover_interrupt: { from: ["interrupting"], to: "waiting", worker: true },
   /** Graceful shutdown hands a running turn back. */
   hand_back: { from: ["running"], to: "pending", worker: true },
+  /** Renaming, relabelling, pinning: any status, never an archived chat. */
+  update: { from: chatStatuses, to: "same" },
   /** Archiving freezes an idle chat. */
   archive: { from: ["waiting", "error"], to: "same" },
   unarchive: { from: chatStatuses, to: "same" },

@@ -2,6 +2,7 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { ChatService } from "../chats/chat-service.ts";
+import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
@@ -13,6 +14,7 @@ export interface ReadinessCheck {
 export interface AppDeps {
   prisma: PrismaClient;
   chats: ChatService;
+  organizer: ChatOrganizer;
   /** Idempotency-Key records for the mutation routes. */
   idempotency: IdempotencyStore;
   providers: ProviderService;

@@ -2,8 +2,10 @@
 // payload schemas (client-kit/commands.ts), the same service calls, the same error
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
-import { createChatSchema, sendMessageSchema } from "../../client-kit/commands.ts";
+import { createChatSchema, sendMessageSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import type { CommandName } from "../../client-kit/protocol.ts";
 import type { ChatService } from "../chats/chat-service.ts";
+import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { Logger } from "../log.ts";
 import { principalOfSocket } from "./chat-stream.ts";
@@ -12,6 +14,7 @@ import type { IoSocket } from "./types.ts";
 
 export interface CommandDeps {
   chats: ChatService;
+  organizer: ChatOrganizer;
   idempotency: IdempotencyStore;
   logger: Logger;
 }
@@ -24,12 +27,16 @@ export const socketCommandSchemas = {
   "message:send": sendMessageSchema.extend({ chat_id: chatId }).strict(),
   "message:edit": sendMessageSchema.extend({ chat_id: chatId, message_id: z.number().int().positive() }).strict(),
   "chat:interrupt": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
-} as const;
+  "chat:update": updateChatSchema.safeExtend({ chat_id: chatId }),
+  "chat:archive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
+  "chat:unarchive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
+  "queue:delete": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
+} as const satisfies Record<CommandName, z.ZodType>;
 
 export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
   const p = principalOfSocket(socket);
   /** Runs a mutation once per idempotency key, stored with the status REST would answer. */
-  const once = <T>(command: "chat:create" | "message:send" | "message:edit" | "chat:interrupt", payload: { idempotency_key?: string | undefined }, fn: () => Promise<T>): Promise<T> =>
+  const once = <T>(command: CommandName, payload: { idempotency_key?: string | undefined }, fn: () => Promise<T>): Promise<T> =>
     deps.idempotency.command(p.userId, command, payload, fn);
 
   socket.on(
@@ -52,6 +59,33 @@ export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
     "chat:interrupt",
     handle(socket, deps.logger, "chat:interrupt", socketCommandSchemas["chat:interrupt"], (input) =>
       once("chat:interrupt", input, () => deps.chats.interrupt(p, input.chat_id)),
+    ),
+  );
+  socket.on(
+    "chat:update",
+    handle(socket, deps.logger, "chat:update", socketCommandSchemas["chat:update"], (input) =>
+      once("chat:update", input, () => deps.organizer.update(p, input.chat_id, input)),
+    ),
+  );
+  socket.on(
+    "chat:archive",
+    handle(socket, deps.logger, "chat:archive", socketCommandSchemas["chat:archive"], (input) =>
+      once("chat:archive", input, () => deps.organizer.archive(p, input.chat_id)),
+    ),
+  );
+  socket.on(
+    "chat:unarchive",
+    handle(socket, deps.logger, "chat:unarchive", socketCommandSchemas["chat:unarchive"], (input) =>
+      once("chat:unarchive", input, () => deps.organizer.unarchive(p, input.chat_id)),
+    ),
+  );
+  socket.on(
+    "queue:delete",
+    handle(socket, deps.logger, "queue:delete", socketCommandSchemas["queue:delete"], (input) =>
+      once("queue:delete", input, async () => {
+        await deps.organizer.deleteQueued(p, input.chat_id, input.queued_id);
+        return null;
+      }),
     ),
   );
 }

@@ -25,6 +25,7 @@ import { rooms } from "./rooms.ts";
 import { registerChatStream } from "./chat-stream.ts";
 import { registerCommands } from "./commands.ts";
 import type { ChatService } from "../chats/chat-service.ts";
+import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
@@ -35,6 +36,7 @@ export interface RealtimeDeps {
   prisma: PrismaClient;
   logger: Logger;
   chats: ChatService;
+  organizer: ChatOrganizer;
   streams: StreamBus;
   events: ChatEvents;
   idempotency: IdempotencyStore;

@@ -24,6 +24,7 @@ const expected: Record<ChatAction, Partial<Record<ChatStatus, ChatStatus>>> = {
   recover: { running: "pending" },
   recover_interrupt: { interrupting: "waiting" },
   hand_back: { running: "pending" },
+  update: { waiting: "waiting", pending: "pending", running: "running", interrupting: "interrupting", requires_action: "requires_action", error: "error" },
   archive: { waiting: "waiting", error: "error" },
   unarchive: {},
 };
@@ -70,6 +71,6 @@ describe("status machine", () => {
   it("only worker actions start from running except interrupt, promote and edit", () => {
     const fromRunning = chatActions.filter((a) => (transitions[a].from as readonly string[]).includes("running"));
     const userActions = fromRunning.filter((a) => !("worker" in transitions[a]));
-    expect(userActions.sort()).toEqual(["dequeue", "edit", "interrupt", "promote_after_interrupt", "queue", "unarchive"].sort());
+    expect(userActions.sort()).toEqual(["dequeue", "edit", "interrupt", "promote_after_interrupt", "queue", "unarchive", "update"].sort());
   });
 });

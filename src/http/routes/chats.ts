@@ -3,7 +3,8 @@ import { Router } from "express";
 import { z } from "zod";
 import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
-import { createChatSchema, listMessagesQuerySchema, sendMessageSchema } from "../../../client-kit/commands.ts";
+import { createChatSchema, listMessagesQuerySchema, sendMessageSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import type { ChatOrganizer } from "../../chats/chat-organizer.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
 import { idempotent } from "../idempotency.ts";
@@ -12,11 +13,12 @@ const chatParams = z.object({ id: z.uuid() });
 const listChatsQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(200).optional(), archived: z.enum(["true", "false"]).transform((v) => v === "true").optional() })
   .strict();
+const queuedParams = z.object({ id: z.uuid(), queuedId: z.coerce.number().int().positive() });
 const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int().positive() });
 
 // Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
 // each names its command, shared with the matching socket command.
-export function chatRoutes(chats: ChatService, idempotency: IdempotencyStore): Router {
+export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, idempotency: IdempotencyStore): Router {
   const r = Router();
 
   r.post(
@@ -81,6 +83,39 @@ export function chatRoutes(chats: ChatService, idempotency: IdempotencyStore): R
     idempotent(idempotency, "chat:interrupt", (req, res) => {
       const { id } = parseInput(chatParams, req.params, "path");
       return { request: { chat_id: id }, run: async () => ({ status: 200, body: await chats.interrupt(principalOf(res), id) }) };
+    }),
+  );
+
+  r.patch(
+    "/chats/:id",
+    idempotent(idempotency, "chat:update", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      const body = parseInput(updateChatSchema, req.body);
+      return { request: { chat_id: id, ...body }, run: async () => ({ status: 200, body: await organizer.update(principalOf(res), id, body) }) };
+    }),
+  );
+
+  for (const action of ["archive", "unarchive"] as const) {
+    r.post(
+      `/chats/:id/${action}`,
+      idempotent(idempotency, `chat:${action}`, (req, res) => {
+        const { id } = parseInput(chatParams, req.params, "path");
+        return { request: { chat_id: id }, run: async () => ({ status: 200, body: await organizer[action](principalOf(res), id) }) };
+      }),
+    );
+  }
+
+  r.delete(
+    "/chats/:id/queue/:queuedId",
+    idempotent(idempotency, "queue:delete", (req, res) => {
+      const { id, queuedId } = parseInput(queuedParams, req.params, "path");
+      return {
+        request: { chat_id: id, queued_id: queuedId },
+        run: async () => {
+          await organizer.deleteQueued(principalOf(res), id, queuedId);
+          return { status: 204, body: null };
+        },
+      };
     }),
   );
 

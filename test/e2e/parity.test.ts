@@ -1,0 +1,106 @@
+// REST/socket parity: every command of the protocol has a socket handler and a REST
+// route, with the same validation and errors; plus the organizing commands at work.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Socket } from "socket.io-client";
+import { commandRoutes, namespaces, type ClientToServerEvents, type ServerToClientEvents } from "../../client-kit/index.ts";
+import { createChat, getChat, waitForStatus } from "../support/chats.ts";
+import { dbDrivers } from "../support/db.ts";
+import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+const missingChat = "00000000-0000-4000-8000-000000000000";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ack(s: Client, event: string, payload: unknown): Promise<any> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (s as any).timeout(5_000).emitWithAck(event, payload);
+}
+
+describe.each(dbDrivers)("REST/socket parity on %s", (db) => {
+  let srv: TestServer;
+  let sock: Client;
+  beforeAll(async () => {
+    srv = await startTestServer({ db });
+    sock = srv.socket(namespaces.chats) as Client;
+    await nextEvent(sock, "connect");
+  });
+  afterAll(() => srv?.close());
+
+  it.each(Object.entries(commandRoutes))("%s has a socket handler and the REST route %s", async (command, route) => {
+    const [method, path] = route.split(" ") as [string, string];
+    const url = "/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1");
+    const res = await srv.api(url, { method, json: {} });
+    const b = res.status === 204 ? null : await body(res);
+    // The route exists: whatever the answer, it is not "no route".
+    expect(b?.error?.message ?? "").not.toMatch(/^no route/);
+    expect([400, 404]).toContain(res.status);
+    // The socket handler exists and validates the same way.
+    const a = await ack(sock, command, {});
+    expect(a.ok).toBe(false);
+    expect(a.error.code).toBe("validation_failed");
+    if (res.status === 400) expect(b.error.code).toBe("validation_failed");
+  });
+
+  it("the same command gets the same answer on both transports (not_found for a chat that is not yours)", async () => {
+    for (const [command, route] of Object.entries(commandRoutes)) {
+      if (command === "chat:create") continue;
+      const [method, path] = route.split(" ") as [string, string];
+      const payload: Record<string, unknown> = { chat_id: missingChat };
+      if (command.startsWith("message:")) payload["content"] = "x";
+      if (command === "message:edit") payload["message_id"] = 1;
+      if (command === "queue:delete") payload["queued_id"] = 1;
+      if (command === "chat:update") payload["title"] = "t";
+      const { chat_id: _, message_id: __, queued_id: ___, ...json } = payload;
+      const res = await srv.api("/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1"), { method, json });
+      const a = await ack(sock, command, payload);
+      expect([command, res.status, (await body(res)).error.code]).toEqual([command, 404, "not_found"]);
+      expect([command, a.error?.code]).toEqual([command, "not_found"]);
+    }
+  });
+
+  it("update, pin, archive with cascade, unarchive, queue delete — over REST and the socket", async () => {
+    const a = (await createChat(srv, { content: "a" })).chat.id;
+    const b = (await createChat(srv, { content: "b" })).chat.id;
+    const c = (await createChat(srv, { content: "c" })).chat.id;
+    for (const id of [a, b, c]) await waitForStatus(srv, id, "waiting");
+    const before = await getChat(srv, a);
+    const renamed = await ack(sock, "chat:update", { chat_id: a, title: "Renamed", labels: { team: "core" } });
+    expect(renamed).toMatchObject({ ok: true, data: { title: "Renamed", title_source: "user", labels: { team: "core" } } });
+    expect(renamed.data.updated_at).toBe(before.updated_at); // renaming does not reorder the list
+    expect(renamed.data.version).toBeGreaterThan(before.version);
+    for (const id of [a, b, c]) expect((await srv.api(`/api/v1/chats/${id}`, { method: "PATCH", json: { pin_order: 1 } })).status).toBe(200);
+    const pins = async () => Object.fromEntries(await Promise.all([a, b, c].map(async (id) => [id, (await getChat(srv, id)).pin_order])));
+    expect(await pins()).toEqual({ [a]: 1, [b]: 2, [c]: 3 });
+    await srv.api(`/api/v1/chats/${c}`, { method: "PATCH", json: { pin_order: 1 } }); // move to the top
+    expect(await pins()).toEqual({ [a]: 2, [b]: 3, [c]: 1 });
+    await srv.api(`/api/v1/chats/${c}`, { method: "PATCH", json: { pin_order: 99 } }); // clamped to the end
+    expect(await pins()).toEqual({ [a]: 1, [b]: 2, [c]: 3 });
+    await srv.api(`/api/v1/chats/${a}`, { method: "PATCH", json: { pin_order: 0 } }); // unpin compacts
+    expect(await pins()).toEqual({ [a]: 0, [b]: 1, [c]: 2 });
+
+    // A child chat (sub-agent) of b, archived with its root.
+    const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: b } });
+    const child = await srv.db.prisma.chat.create({
+      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: b, rootChatId: b, lastModelConfigId: root.lastModelConfigId, title: "child" },
+    });
+    const archived = await ack(sock, "chat:archive", { chat_id: b });
+    expect(archived.ok).toBe(true);
+    expect(archived.data.affected.map((x: { id: string }) => x.id).sort()).toEqual([b, child.id].sort());
+    expect(await pins()).toEqual({ [a]: 0, [b]: 0, [c]: 1 });
+    const refused = await srv.api(`/api/v1/chats/${child.id}/unarchive`, { method: "POST" });
+    expect(refused.status).toBe(409);
+    expect((await srv.api(`/api/v1/chats/${b}/messages`, { method: "POST", json: { content: "x" } })).status).toBe(409);
+    expect((await srv.api(`/api/v1/chats/${b}`, { method: "PATCH", json: { title: "x" } })).status).toBe(409);
+    const restored = await body(await srv.api(`/api/v1/chats/${b}/unarchive`, { method: "POST" }));
+    expect(restored.affected.map((x: { id: string }) => x.id).sort()).toEqual([b, child.id].sort());
+
+    // Queue delete: queue a message on a busy chat, then remove it.
+    await srv.db.prisma.chat.update({ where: { id: a }, data: { status: "running" } });
+    const q = await body(await srv.api(`/api/v1/chats/${a}/messages`, { method: "POST", json: { content: "later" } }));
+    expect(q.queued).toBe(true);
+    expect((await srv.api(`/api/v1/chats/${a}/queue/${q.queued_message.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await body(await srv.api(`/api/v1/chats/${a}/queue`))).queued_messages).toEqual([]);
+    expect((await ack(sock, "queue:delete", { chat_id: a, queued_id: q.queued_message.id })).error.code).toBe("not_found");
+  });
+});
