@@ -86,3 +86,21 @@ export const updateChatSchema = z
   .strict()
   .refine((u) => u.title !== undefined || u.labels !== undefined || u.pin_order !== undefined, "nothing to update: give title, labels or pin_order");
 export type UpdateChatCommand = z.input<typeof updateChatSchema>;
+
+export const toolResultSchema = z
+  .object({
+    tool_call_id: z.string().min(1).max(200),
+    /** Any JSON value; shown to the model as the tool's result. */
+    output: z.json(),
+    is_error: z.boolean().optional(),
+  })
+  .strict();
+export type ToolResultInput = z.infer<typeof toolResultSchema>;
+
+export const submitToolResultsSchema = z
+  .object({
+    results: z.array(toolResultSchema).min(1).max(64),
+    idempotency_key: idempotencyKey,
+  })
+  .strict()
+  .refine((b) => JSON.stringify(b.results).length <= 1_000_000, "tool results over 1 MB");

@@ -250,6 +250,8 @@ export const commandRoutes = {
   "chat:archive": "POST /chats/:id/archive",
   "chat:unarchive": "POST /chats/:id/unarchive",
   "queue:delete": "DELETE /chats/:id/queue/:queued_id",
+  "queue:promote": "POST /chats/:id/queue/:queued_id/promote",
+  "tool_results:submit": "POST /chats/:id/tool-results",
 } as const;
 export type CommandName = keyof typeof commandRoutes;
 
@@ -286,6 +288,8 @@ export interface ClientToServerEvents {
   "chat:archive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
   "chat:unarchive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
   "queue:delete": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<null>) => void;
+  "queue:promote": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; promoted: "now" | "after_interrupt" }>) => void;
+  "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 
 export interface InterServerEvents {

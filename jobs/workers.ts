@@ -15,6 +15,9 @@ import { queueNames, type QueueDriver } from "./queue-driver.ts";
 import { RunningTurns, startHeartbeat } from "./running-turns.ts";
 import { createTurnProcessor, type TurnJobData } from "./processors/turn.ts";
 import { createRecoveryProcessor } from "./processors/recovery.ts";
+import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
+import type { QueueService } from "../src/chats/queue-service.ts";
+import type { ToolResults } from "../src/chats/tool-results.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
 
 export interface WorkerSettings {
@@ -46,7 +49,8 @@ export interface WorkerDeps {
   interrupts: InterruptSignals;
   logger: Logger;
   settings: WorkerSettings;
-  onTurnEnd?(chat: ChatView): Promise<void>;
+  queue: QueueService;
+  toolResults: ToolResults;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -59,6 +63,17 @@ export function createTurnWaker(queues: QueueDriver): TurnWaker {
         backoff: { type: "exponential", delayMs: 1_000 },
       });
     },
+  };
+}
+
+/** Promotion jobs are keyed by chat and version, like turn jobs. */
+export function createPromotionRequester(queues: QueueDriver) {
+  return async (chat: { id: string; version: number }) => {
+    await queues.enqueue<PromotionJobData>(queueNames.promotions, { chatId: chat.id }, {
+      jobId: `promote-${chat.id}-${chat.version}`,
+      attempts: 3,
+      backoff: { type: "exponential", delayMs: 500 },
+    });
   };
 }
 
@@ -77,7 +92,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
   const turns = createTurnWaker(deps.queues);
+  const requestPromotion = createPromotionRequester(deps.queues);
   const s = deps.settings;
+  // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.
+  const onTurnEnd = async (chat: ChatView) => {
+    if (chat.status === "pending") await turns.wake(chat);
+    else if (chat.status === "waiting") await requestPromotion(chat);
+  };
 
   deps.queues.work<TurnJobData>(
     queueNames.turns,
@@ -93,15 +114,28 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       maxSteps: s.maxSteps,
       requiresActionTimeoutMs: s.requiresActionTimeoutMs,
       providerIdleTimeoutMs: s.providerIdleTimeoutMs,
-      ...(deps.onTurnEnd ? { onTurnEnd: deps.onTurnEnd } : {}),
+      onTurnEnd,
     }),
     { concurrency: s.turnConcurrency },
   );
   deps.queues.work(
     queueNames.recovery,
-    createRecoveryProcessor({ store: deps.store, turns, staleAfterMs: s.staleAfterMs, pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000), logger: log }),
+    createRecoveryProcessor({
+      store: deps.store,
+      turns,
+      queue: deps.queue,
+      toolResults: deps.toolResults,
+      requestPromotion: async (chatId) => {
+        const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
+        if (c) await requestPromotion(c);
+      },
+      staleAfterMs: s.staleAfterMs,
+      pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000),
+      logger: log,
+    }),
     { concurrency: 1 },
   );
+  deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
   await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
 
   const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });

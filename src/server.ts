@@ -18,6 +18,8 @@ import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettin
 import { ChatEvents } from "./chats/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
 import { ChatOrganizer } from "./chats/chat-organizer.ts";
+import { QueueService } from "./chats/queue-service.ts";
+import { ToolResults } from "./chats/tool-results.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -105,10 +107,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
     const store = new TurnStore(db.prisma, events);
-    const chats = new ChatService({ prisma: db.prisma, events, turns: createTurnWaker(queues), interrupts });
+    const turnWaker = createTurnWaker(queues);
+    const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
+    const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
+    const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
+      queue,
+      toolResults,
       queues,
       store,
       streams,
@@ -132,6 +139,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const organizer = new ChatOrganizer(db.prisma, events);
     const app = createApp({
       organizer,
+      queue,
+      toolResults,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,
@@ -150,6 +159,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       logger,
       chats,
       organizer,
+      queue,
+      toolResults,
       streams,
       events,
       idempotency,

@@ -36,7 +36,7 @@ export interface TurnProcessorDeps {
   requiresActionTimeoutMs: number;
   /** No provider event for this long fails the attempt with a retryable timeout. */
   providerIdleTimeoutMs: number;
-  /** Called when a turn ended in `waiting` (promotion of queued messages, summaries). */
+  /** Called with the chat as the turn left it (next turn, promotion of queued messages, summaries). */
   onTurnEnd?(chat: ChatView): Promise<void>;
 }
 
@@ -106,7 +106,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       deps.runs.remove(chatId, controller);
       publish({ type: "turn-end", status: endView?.status ?? "abandoned" });
     }
-    if (endView?.status === "waiting") await deps.onTurnEnd?.(endView);
+    if (endView) await deps.onTurnEnd?.(endView);
   };
 }
 

@@ -50,6 +50,8 @@ export function commandSuccessStatus(command: IdempotentCommand, body: unknown):
       return (body as { queued?: boolean } | null)?.queued ? 202 : 201;
     case "queue:delete":
       return 204;
+    case "queue:promote":
+      return 202;
     default:
       return 200;
   }

@@ -10,10 +10,19 @@ import type { ChatErrorInfo, Usage } from "../llm/types.ts";
 import type { MessagePart, ToolCallPart, ToolResultPart } from "../../client-kit/message-parts.ts";
 import { ChatEvents, PendingEvents } from "./events.ts";
 import { chatView, messageView, type ChatView } from "./views.ts";
+import { promoteQueued } from "./promotion.ts";
 
 export class FencedError extends Error {
   override name = "FencedError";
 }
+
+/** A pending chat whose row stayed locked: the queue retries the job (with backoff). */
+export class ChatBusyError extends Error {
+  override name = "ChatBusyError";
+}
+
+/** Quick in-process retries before handing a locked chat back to the queue's backoff. */
+const ACQUIRE_RETRIES = 5;
 
 export interface Lease {
   chatId: string;
@@ -49,12 +58,20 @@ export class TurnStore {
    * racing for the same chat never both win and neither waits for the other.
    */
   async acquire(chatId: string, workerId: string): Promise<{ lease: Lease; chat: Chat } | null> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE chats SET status = 'running', worker_id = ${workerId}, heartbeat_at = now(), started_at = now(),
-        generation_attempt = 0, updated_at = clock_timestamp()
-      WHERE id = (SELECT id FROM chats WHERE id = ${chatId}::uuid AND status = 'pending' AND archived = false FOR UPDATE SKIP LOCKED)
-      RETURNING id`;
-    if (rows.length === 0) return null;
+    for (let attempt = 0; ; attempt++) {
+      const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+        UPDATE chats SET status = 'running', worker_id = ${workerId}, heartbeat_at = now(), started_at = now(),
+          generation_attempt = 0, updated_at = clock_timestamp()
+        WHERE id = (SELECT id FROM chats WHERE id = ${chatId}::uuid AND status = 'pending' AND archived = false FOR UPDATE SKIP LOCKED)
+        RETURNING id`;
+      if (rows.length > 0) break;
+      // Nothing taken: either the chat is not pending (done), or a short mutation
+      // (a refused duplicate request, a read cursor write) holds its row lock right now.
+      const still = await this.prisma.chat.findFirst({ where: { id: chatId, status: "pending", archived: false }, select: { id: true } });
+      if (!still) return null;
+      if (attempt >= ACQUIRE_RETRIES) throw new ChatBusyError(`chat ${chatId} stayed locked; the job will be retried`);
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
     const chat = await this.prisma.chat.findUniqueOrThrow({ where: { id: chatId } });
     this.events.publish({ type: "chat:status", chat: chatView(chat) });
     return { lease: { chatId, workerId, historyVersion: chat.historyVersion }, chat };
@@ -105,17 +122,40 @@ export class TurnStore {
     );
   }
 
-  /** An interrupted turn: keep the partial output (if any), then go idle. */
+  /**
+   * An interrupted turn: keep the partial output (if any), then go idle — or, when
+   * a queued message was promoted during the turn, promote it in this same
+   * transaction, so persisting the partial and the promotion can never race.
+   */
   async finishInterrupted(lease: Lease, partial: StepRecord | null): Promise<ChatView> {
-    return this.end(lease, ["interrupting"], async (tx) => {
-      let data: Prisma.ChatUpdateManyMutationInput = { status: "waiting", workerId: null, heartbeatAt: null, lastTurnSummary: null, updatedAt: new Date() };
-      if (partial && partial.assistant.length) {
-        data = { ...data, historyVersion: { increment: 1 }, lastActivityAt: new Date() };
+    const events = new PendingEvents();
+    const view = await this.prisma.$transaction(async (tx) => {
+      const keep = !!partial && partial.assistant.length > 0;
+      const chat = await this.fence(tx, lease, ["interrupting"], {
+        status: "waiting",
+        workerId: null,
+        heartbeatAt: null,
+        lastTurnSummary: null,
+        updatedAt: new Date(),
+        ...(keep ? { historyVersion: { increment: 1 }, lastActivityAt: new Date() } : {}),
+      });
+      if (keep) {
+        const rows = await tx.chatMessage.createManyAndReturn({ data: stepRows(lease.chatId, partial) });
+        events.add({ type: "message:created", chat: chatView(chat), messages: rows.map(messageView) });
       }
-      const chat = await this.fence(tx, lease, ["interrupting"], data);
-      if (partial && partial.assistant.length) await tx.chatMessage.createMany({ data: stepRows(lease.chatId, partial) });
-      return chat;
+      if (chat.promoteQueuedMessageId !== null) {
+        const queued = await tx.chatQueuedMessage.findFirst({ where: { id: chat.promoteQueuedMessageId, chatId: chat.id } });
+        if (queued) return promoteQueued(tx, chat, queued, events);
+        const cleared = chatView(await tx.chat.update({ where: { id: chat.id }, data: { promoteQueuedMessageId: null } }));
+        events.add({ type: "chat:status", chat: cleared });
+        return cleared;
+      }
+      const v = chatView(chat);
+      events.add({ type: "chat:status", chat: v });
+      return v;
     });
+    events.flush(this.events);
+    return view;
   }
 
   /** Graceful shutdown: give the chat back so another worker reruns the turn. */

@@ -3,6 +3,8 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
+import type { QueueService } from "../chats/queue-service.ts";
+import type { ToolResults } from "../chats/tool-results.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
@@ -15,6 +17,8 @@ export interface AppDeps {
   prisma: PrismaClient;
   chats: ChatService;
   organizer: ChatOrganizer;
+  queue: QueueService;
+  toolResults: ToolResults;
   /** Idempotency-Key records for the mutation routes. */
   idempotency: IdempotencyStore;
   providers: ProviderService;

@@ -2,10 +2,12 @@
 // payload schemas (client-kit/commands.ts), the same service calls, the same error
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
-import { createChatSchema, sendMessageSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import { createChatSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
+import type { QueueService } from "../chats/queue-service.ts";
+import type { ToolResults } from "../chats/tool-results.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { Logger } from "../log.ts";
 import { principalOfSocket } from "./chat-stream.ts";
@@ -15,6 +17,8 @@ import type { IoSocket } from "./types.ts";
 export interface CommandDeps {
   chats: ChatService;
   organizer: ChatOrganizer;
+  queue: QueueService;
+  toolResults: ToolResults;
   idempotency: IdempotencyStore;
   logger: Logger;
 }
@@ -31,6 +35,8 @@ export const socketCommandSchemas = {
   "chat:archive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
   "chat:unarchive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
   "queue:delete": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
+  "queue:promote": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
+  "tool_results:submit": submitToolResultsSchema.safeExtend({ chat_id: chatId }),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
@@ -86,6 +92,18 @@ export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
         await deps.organizer.deleteQueued(p, input.chat_id, input.queued_id);
         return null;
       }),
+    ),
+  );
+  socket.on(
+    "queue:promote",
+    handle(socket, deps.logger, "queue:promote", socketCommandSchemas["queue:promote"], (input) =>
+      once("queue:promote", input, () => deps.queue.promote(p, input.chat_id, input.queued_id)),
+    ),
+  );
+  socket.on(
+    "tool_results:submit",
+    handle(socket, deps.logger, "tool_results:submit", socketCommandSchemas["tool_results:submit"], (input) =>
+      once("tool_results:submit", input, () => deps.toolResults.submit(p, input.chat_id, input.results)),
     ),
   );
 }

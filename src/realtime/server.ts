@@ -26,6 +26,8 @@ import { registerChatStream } from "./chat-stream.ts";
 import { registerCommands } from "./commands.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
+import type { QueueService } from "../chats/queue-service.ts";
+import type { ToolResults } from "../chats/tool-results.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
@@ -37,6 +39,8 @@ export interface RealtimeDeps {
   logger: Logger;
   chats: ChatService;
   organizer: ChatOrganizer;
+  queue: QueueService;
+  toolResults: ToolResults;
   streams: StreamBus;
   events: ChatEvents;
   idempotency: IdempotencyStore;

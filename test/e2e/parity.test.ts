@@ -49,7 +49,8 @@ describe.each(dbDrivers)("REST/socket parity on %s", (db) => {
       const payload: Record<string, unknown> = { chat_id: missingChat };
       if (command.startsWith("message:")) payload["content"] = "x";
       if (command === "message:edit") payload["message_id"] = 1;
-      if (command === "queue:delete") payload["queued_id"] = 1;
+      if (command === "queue:delete" || command === "queue:promote") payload["queued_id"] = 1;
+      if (command === "tool_results:submit") payload["results"] = [{ tool_call_id: "call_1", output: { ok: true } }];
       if (command === "chat:update") payload["title"] = "t";
       const { chat_id: _, message_id: __, queued_id: ___, ...json } = payload;
       const res = await srv.api("/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1"), { method, json });

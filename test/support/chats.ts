@@ -58,11 +58,15 @@ export async function listMessages(srv: TestServer, id: string): Promise<any[]> 
 
 export async function waitForStatus(srv: TestServer, id: string, status: string | string[], timeoutMs = 20_000) {
   const want = Array.isArray(status) ? status : [status];
+  let last: { status?: string; worker_id?: string | null; version?: number } = {};
   return waitFor(
     async () => {
       const c = await getChat(srv, id);
+      last = c;
       return want.includes(c.status) ? c : null;
     },
     { timeoutMs, intervalMs: 25, message: `chat ${id} never reached ${want.join("|")}` },
-  );
+  ).catch((e: Error) => {
+    throw new Error(`${e.message} (last: status ${last.status}, worker ${last.worker_id}, version ${last.version})`, { cause: e });
+  });
 }

@@ -3,7 +3,9 @@ import { Router } from "express";
 import { z } from "zod";
 import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
-import { createChatSchema, listMessagesQuerySchema, sendMessageSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import { createChatSchema, listMessagesQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import type { QueueService } from "../../chats/queue-service.ts";
+import type { ToolResults } from "../../chats/tool-results.ts";
 import type { ChatOrganizer } from "../../chats/chat-organizer.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
@@ -18,7 +20,7 @@ const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int(
 
 // Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
 // each names its command, shared with the matching socket command.
-export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, idempotency: IdempotencyStore): Router {
+export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, queue: QueueService, toolResults: ToolResults, idempotency: IdempotencyStore): Router {
   const r = Router();
 
   r.post(
@@ -116,6 +118,24 @@ export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, idempot
           return { status: 204, body: null };
         },
       };
+    }),
+  );
+
+  r.post(
+    "/chats/:id/queue/:queuedId/promote",
+    idempotent(idempotency, "queue:promote", (req, res) => {
+      const { id, queuedId } = parseInput(queuedParams, req.params, "path");
+      // 202: accepted; the promotion's outcome arrives as events.
+      return { request: { chat_id: id, queued_id: queuedId }, run: async () => ({ status: 202, body: await queue.promote(principalOf(res), id, queuedId) }) };
+    }),
+  );
+
+  r.post(
+    "/chats/:id/tool-results",
+    idempotent(idempotency, "tool_results:submit", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      const body = parseInput(submitToolResultsSchema, req.body);
+      return { request: { chat_id: id, ...body }, run: async () => ({ status: 200, body: await toolResults.submit(principalOf(res), id, body.results) }) };
     }),
   );
 
