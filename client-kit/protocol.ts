@@ -217,6 +217,8 @@ export interface JoinSnapshot {
   messages: Message[];
   has_more: boolean;
   queue: QueuedMessage[];
+  /** When the chat is requires_action: the calls waiting for client results. */
+  pending_tool_calls: PendingToolCall[];
   /** The in-flight partial and its sequence number; apply message:part with seq > stream.seq. */
   stream: StreamSnapshot | null;
 }

@@ -297,9 +297,14 @@ export class ChatService {
   }
 
   /** What a /chat subscriber needs: the chat, its latest page of messages and its queue. */
-  async joinState(p: Principal, chatId: string): Promise<{ chat: ChatView; messages: MessageView[]; has_more: boolean; queue: QueuedMessageView[] }> {
+  async joinState(p: Principal, chatId: string) {
     const chat = await this.get(p, chatId);
-    const [{ messages, has_more }, queue] = await Promise.all([this.listMessages(p, chatId, {}), this.listQueue(p, chatId)]);
-    return { chat, messages, has_more, queue };
+    const [{ messages, has_more }, queue, calls] = await Promise.all([
+      this.listMessages(p, chatId, {}),
+      this.listQueue(p, chatId),
+      chat.status === "requires_action" ? pendingToolCalls(this.db, chatId) : Promise.resolve([]),
+    ]);
+    const pending_tool_calls = calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args }));
+    return { chat, messages, has_more, queue, pending_tool_calls };
   }
 }

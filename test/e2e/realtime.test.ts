@@ -13,6 +13,8 @@ import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const text = (msgs: any[], at: number): string => msgs.at(at).content.map((p: { text?: string }) => p.text ?? "").join("");
 
 const modes = [
   ...dbDrivers.map((db) => ({ db, redis: false })),
@@ -90,6 +92,16 @@ describe.each(modes)("realtime on $db (redis: $redis)", (mode) => {
     await waitFor(() => seen.some((x) => x.name === "chat:unread" && x.e.chat_id === chat.id && x.e.has_unread === false));
     const list = await body(await srv.api("/api/v1/chats"));
     expect(list.chats.find((c: { id: string }) => c.id === chat.id).has_unread).toBe(false);
+    // Renaming and archiving reach the dashboard too.
+    const titled = nextEvent<WatchEvent>(dash, "chat:title");
+    await srv.api(`/api/v1/chats/${chat.id}`, { method: "PATCH", json: { title: "Named by hand" } });
+    expect((await titled).chat.title).toBe("Named by hand");
+    const archived = nextEvent<WatchEvent>(dash, "chat:archived");
+    const unarchived = nextEvent<WatchEvent>(dash, "chat:unarchived");
+    await srv.api(`/api/v1/chats/${chat.id}/archive`, { method: "POST" });
+    expect((await archived).chat.archived).toBe(true);
+    await srv.api(`/api/v1/chats/${chat.id}/unarchive`, { method: "POST" });
+    expect((await unarchived).chat.archived).toBe(false);
   });
 
   it("join mid-turn resumes from the snapshot with no gap and no duplicate, also after a forced disconnect", async () => {
@@ -144,6 +156,26 @@ describe.each(modes)("realtime on $db (redis: $redis)", (mode) => {
     // Same errors as REST: another user's chat is not_found, an idle chat cannot be stopped.
     expect(await ack(bot, "chat:interrupt", { chat_id: chatId })).toMatchObject({ ok: false, error: { code: "invalid_transition" } });
     expect(await ack(bot, "join", { chat_id: "00000000-0000-4000-8000-000000000000" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+
+  it("a bot runs a client-side tool purely over the socket: requires_action, tool_results:submit, the reply", async () => {
+    const bot = await connected(srv.socket(namespaces.chat));
+    const created = await ack(bot, "chat:create", { content: 'call:lookup {"q":"weather"}', dynamic_tools: [{ name: "lookup", description: "search" }] });
+    expect(created.ok).toBe(true);
+    const chatId: string = created.ok ? created.data.chat.id : "";
+    type Calls = { tool_call_id: string; tool_name: string; args: unknown }[];
+    const action = nextEvent<{ tool_calls: Calls }>(bot, "requires_action", 15_000);
+    action.catch(() => {}); // unused when the snapshot already carries the calls
+    // The calls come either in the join snapshot (already waiting) or as the live event.
+    const snap = await follow(bot).join(chatId);
+    const calls: Calls = snap.chat.status === "requires_action" ? snap.pending_tool_calls : (await action).tool_calls;
+    expect(calls).toEqual([{ tool_call_id: expect.any(String), tool_name: "lookup", args: { q: "weather" } }]);
+    const done = new Promise((resolve) => bot.on("status", (e) => e.status === "waiting" && resolve(e)));
+    const submitted = await ack(bot, "tool_results:submit", { chat_id: chatId, results: [{ tool_call_id: calls[0]!.tool_call_id, output: { sunny: true } }] });
+    expect(submitted).toMatchObject({ ok: true, data: { status: "pending" } });
+    await done;
+    expect(text(await listMessages(srv, chatId), -1)).toBe('Tool lookup returned {"sunny":true}');
+    expect(await ack(bot, "tool_results:submit", { chat_id: chatId, results: [{ tool_call_id: calls[0]!.tool_call_id, output: 1 }] })).toMatchObject({ ok: false, error: { code: "invalid_transition" } });
   });
 
   it("an idempotent retry acts once, over the socket and over REST with the same key", async () => {
