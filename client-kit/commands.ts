@@ -104,3 +104,28 @@ export const submitToolResultsSchema = z
   })
   .strict()
   .refine((b) => JSON.stringify(b.results).length <= 1_000_000, "tool results over 1 MB");
+
+export const diffStatusSchema = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL")
+      .max(2048)
+      .optional(),
+    pr_number: z.number().int().positive().max(2_147_483_647).optional(),
+    pr_title: z.string().max(1024).optional(),
+    pr_state: z.enum(["open", "merged", "closed", "draft"]).optional(),
+    remote_origin: z.string().max(2048).optional(),
+    branch: z.string().max(512).optional(),
+    additions: z.number().int().min(0).optional(),
+    deletions: z.number().int().min(0).optional(),
+    changed_files: z.number().int().min(0).optional(),
+    idempotency_key: idempotencyKey,
+  })
+  .strict();
+export type DiffStatusInput = z.infer<typeof diffStatusSchema>;
+
+export const promptsQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(0).max(2000).default(0) })
+  .strict();

@@ -3,7 +3,7 @@
 // names are `noun:detail` and never change once shipped.
 import { z } from "zod";
 import type { MessagePart } from "./message-parts.ts";
-import type { CreateChatCommand, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
+import type { CreateChatCommand, DiffStatusInput, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
 
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
@@ -158,6 +158,22 @@ export interface QueuedMessage {
   created_at: string;
 }
 
+/** The branch / pull request a chat works on. Its own `updated_at` orders diff-status events. */
+export interface DiffStatus {
+  chat_id: string;
+  url: string | null;
+  pr_number: number | null;
+  pr_title: string | null;
+  pr_state: string | null;
+  remote_origin: string | null;
+  branch: string | null;
+  additions: number | null;
+  deletions: number | null;
+  changed_files: number | null;
+  refreshed_at: string | null;
+  updated_at: string;
+}
+
 export interface PendingToolCall {
   tool_call_id: string;
   tool_name: string;
@@ -177,6 +193,8 @@ export interface WatchEvent extends ChatEventBase {
   parent_chat_id: string | null;
   root_chat_id: string;
   chat: Chat;
+  /** chat:diff_status only. */
+  diff_status?: DiffStatus;
 }
 export interface UnreadEvent extends ChatEventBase {
   parent_chat_id: string | null;
@@ -254,6 +272,7 @@ export const commandRoutes = {
   "queue:delete": "DELETE /chats/:id/queue/:queued_id",
   "queue:promote": "POST /chats/:id/queue/:queued_id/promote",
   "tool_results:submit": "POST /chats/:id/tool-results",
+  "diff_status:report": "PUT /chats/:id/diff-status",
 } as const;
 export type CommandName = keyof typeof commandRoutes;
 
@@ -291,6 +310,7 @@ export interface ClientToServerEvents {
   "chat:unarchive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
   "queue:delete": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<null>) => void;
   "queue:promote": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; promoted: "now" | "after_interrupt" }>) => void;
+  "diff_status:report": (payload: DiffStatusInput & { chat_id: string }, ack: AckCallback<DiffStatus>) => void;
   "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 

@@ -20,6 +20,7 @@ import { ChatService } from "./chats/chat-service.ts";
 import { ChatOrganizer } from "./chats/chat-organizer.ts";
 import { QueueService } from "./chats/queue-service.ts";
 import { ToolResults } from "./chats/tool-results.ts";
+import { ChatExtras } from "./chats/chat-extras.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -111,6 +112,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
+    const extras = new ChatExtras(db.prisma, events);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
@@ -141,6 +143,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       organizer,
       queue,
       toolResults,
+      extras,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,
@@ -161,6 +164,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       organizer,
       queue,
       toolResults,
+      extras,
       streams,
       events,
       idempotency,

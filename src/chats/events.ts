@@ -3,6 +3,7 @@
 // here and fans out through Socket.IO (and its Redis adapter when scaled).
 import { EventEmitter } from "node:events";
 import type { ChatView, MessageView, QueuedMessageView } from "./views.ts";
+import type { DiffStatus } from "../../client-kit/protocol.ts";
 
 export type ChatEvent =
   | { type: "chat:created"; chat: ChatView }
@@ -14,6 +15,7 @@ export type ChatEvent =
   | { type: "chat:unarchived"; chat: ChatView }
   | { type: "chat:deleted"; chat: ChatView }
   | { type: "chat:updated"; chat: ChatView }
+  | { type: "chat:diff_status"; chat: ChatView; diff_status: DiffStatus }
   | { type: "message:created"; chat: ChatView; messages: MessageView[] }
   | { type: "queue:updated"; chat: ChatView; queue: QueuedMessageView[] }
   /** The owner's read cursor moved (a /chat subscription started or ended). */

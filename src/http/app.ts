@@ -31,7 +31,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(requireApiKey(deps.prisma));
   api.use(meRoutes(deps));
   api.use(apiKeyRoutes(deps));
-  api.use(chatRoutes(deps.chats, deps.organizer, deps.queue, deps.toolResults, deps.idempotency));
+  api.use(chatRoutes(deps));
   api.use(adminRoutes(deps.prisma, deps.providers));
   app.use("/api/v1", api);
 

@@ -5,6 +5,7 @@ import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
+import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
@@ -19,6 +20,7 @@ export interface AppDeps {
   organizer: ChatOrganizer;
   queue: QueueService;
   toolResults: ToolResults;
+  extras: ChatExtras;
   /** Idempotency-Key records for the mutation routes. */
   idempotency: IdempotencyStore;
   providers: ProviderService;

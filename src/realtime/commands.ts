@@ -2,7 +2,8 @@
 // payload schemas (client-kit/commands.ts), the same service calls, the same error
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
-import { createChatSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import { createChatSchema, diffStatusSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
@@ -19,6 +20,7 @@ export interface CommandDeps {
   organizer: ChatOrganizer;
   queue: QueueService;
   toolResults: ToolResults;
+  extras: ChatExtras;
   idempotency: IdempotencyStore;
   logger: Logger;
 }
@@ -37,6 +39,7 @@ export const socketCommandSchemas = {
   "queue:delete": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
   "queue:promote": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
   "tool_results:submit": submitToolResultsSchema.safeExtend({ chat_id: chatId }),
+  "diff_status:report": diffStatusSchema.safeExtend({ chat_id: chatId }),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
@@ -104,6 +107,12 @@ export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
     "tool_results:submit",
     handle(socket, deps.logger, "tool_results:submit", socketCommandSchemas["tool_results:submit"], (input) =>
       once("tool_results:submit", input, () => deps.toolResults.submit(p, input.chat_id, input.results)),
+    ),
+  );
+  socket.on(
+    "diff_status:report",
+    handle(socket, deps.logger, "diff_status:report", socketCommandSchemas["diff_status:report"], (input) =>
+      once("diff_status:report", input, () => deps.extras.reportDiffStatus(p, input.chat_id, input)),
     ),
   );
 }

@@ -31,6 +31,10 @@ export function startFanout(io: IoServer, events: ChatEvents): () => void {
     const chat = e.chat;
     const name = watchKinds[e.type];
     if (name) watch.to(rooms.user(chat.owner_id)).emit(name, watchEvent(chat));
+    if (e.type === "chat:diff_status") {
+      // Diff statuses carry their own timestamp: it orders them, not the chat's.
+      watch.to(rooms.user(chat.owner_id)).emit("chat:diff_status", { ...watchEvent(chat), diff_status: e.diff_status });
+    }
     const room = stream.to(rooms.chat(chat.id));
     switch (e.type) {
       case "chat:status":

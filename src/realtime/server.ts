@@ -28,6 +28,7 @@ import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
+import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
@@ -41,6 +42,7 @@ export interface RealtimeDeps {
   organizer: ChatOrganizer;
   queue: QueueService;
   toolResults: ToolResults;
+  extras: ChatExtras;
   streams: StreamBus;
   events: ChatEvents;
   idempotency: IdempotencyStore;

@@ -3,7 +3,8 @@ import { Router } from "express";
 import { z } from "zod";
 import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
-import { createChatSchema, listMessagesQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import type { ChatExtras } from "../../chats/chat-extras.ts";
 import type { QueueService } from "../../chats/queue-service.ts";
 import type { ToolResults } from "../../chats/tool-results.ts";
 import type { ChatOrganizer } from "../../chats/chat-organizer.ts";
@@ -20,7 +21,16 @@ const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int(
 
 // Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
 // each names its command, shared with the matching socket command.
-export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, queue: QueueService, toolResults: ToolResults, idempotency: IdempotencyStore): Router {
+export interface ChatRouteDeps {
+  chats: ChatService;
+  organizer: ChatOrganizer;
+  queue: QueueService;
+  toolResults: ToolResults;
+  extras: ChatExtras;
+  idempotency: IdempotencyStore;
+}
+
+export function chatRoutes({ chats, organizer, queue, toolResults, extras, idempotency }: ChatRouteDeps): Router {
   const r = Router();
 
   r.post(
@@ -138,6 +148,26 @@ export function chatRoutes(chats: ChatService, organizer: ChatOrganizer, queue: 
       return { request: { chat_id: id, ...body }, run: async () => ({ status: 200, body: await toolResults.submit(principalOf(res), id, body.results) }) };
     }),
   );
+
+  r.put(
+    "/chats/:id/diff-status",
+    idempotent(idempotency, "diff_status:report", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      const body = parseInput(diffStatusSchema, req.body);
+      return { request: { chat_id: id, ...body }, run: async () => ({ status: 200, body: await extras.reportDiffStatus(principalOf(res), id, body) }) };
+    }),
+  );
+
+  r.get("/chats/:id/diff-status", async (req, res) => {
+    const { id } = parseInput(chatParams, req.params, "path");
+    res.json({ diff_status: await extras.diffStatus(principalOf(res), id) });
+  });
+
+  r.get("/chats/:id/prompts", async (req, res) => {
+    const { id } = parseInput(chatParams, req.params, "path");
+    const { limit } = parseInput(promptsQuerySchema, req.query, "query");
+    res.json({ prompts: await extras.prompts(principalOf(res), id, limit) });
+  });
 
   return r;
 }
