@@ -97,7 +97,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.
   const onTurnEnd = async (chat: ChatView) => {
     if (chat.status === "pending") await turns.wake(chat);
-    else if (chat.status === "waiting") await requestPromotion(chat);
+    // Most turns have nothing queued: one cheap read instead of a job and a locking transaction.
+    else if (chat.status === "waiting" && (await deps.prisma.chatQueuedMessage.findFirst({ where: { chatId: chat.id }, select: { id: true } }))) {
+      await requestPromotion(chat);
+    }
   };
 
   deps.queues.work<TurnJobData>(

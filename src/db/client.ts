@@ -57,12 +57,20 @@ class QueryListeners {
 }
 
 type QueryFn = (...args: unknown[]) => unknown;
-function tapQuery(target: { query: QueryFn }, listeners: QueryListeners): void {
+function tapQuery(target: { query: QueryFn }, listeners: QueryListeners, yieldFirst = false): void {
   const original = target.query.bind(target);
-  target.query = (...args: unknown[]) => {
-    listeners.emit(args[0]);
-    return original(...args);
-  };
+  target.query = yieldFirst
+    ? async (...args: unknown[]) => {
+        // PGlite runs each statement synchronously on the main thread; letting the
+        // event loop in first keeps streaming and sockets responsive under load.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        listeners.emit(args[0]);
+        return original(...args);
+      }
+    : (...args: unknown[]) => {
+        listeners.emit(args[0]);
+        return original(...args);
+      };
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
@@ -116,12 +124,12 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   }
   const engine = db;
   const listeners = new QueryListeners();
-  tapQuery(engine as unknown as { query: QueryFn }, listeners);
+  tapQuery(engine as unknown as { query: QueryFn }, listeners, true);
   // Statements inside a transaction go through the transaction object.
   const transaction = engine.transaction.bind(engine);
   engine.transaction = ((fn: (tx: { query: QueryFn }) => unknown) =>
     transaction(async (tx) => {
-      tapQuery(tx as unknown as { query: QueryFn }, listeners);
+      tapQuery(tx as unknown as { query: QueryFn }, listeners, true);
       return fn(tx as unknown as { query: QueryFn });
     })) as typeof engine.transaction;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(engine), transactionOptions });

@@ -31,10 +31,14 @@ describe.each(modes)("queue, promotion and dynamic tools on $db (redis: $redis)"
 
   const send = (chatId: string, json: Record<string, unknown>) => srv.api(`/api/v1/chats/${chatId}/messages`, { method: "POST", json });
   const promote = (chatId: string, qid: number) => srv.api(`/api/v1/chats/${chatId}/queue/${qid}/promote`, { method: "POST" });
+  // One statement, so status and queue come from the same snapshot (two reads could
+  // see "waiting" from before a promotion and the queue from after it).
   const idle = (chatId: string) =>
     waitFor(async () => {
-      const c = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chatId }, include: { queuedMessages: true } });
-      return c.status === "waiting" && c.queuedMessages.length === 0 ? c : null;
+      const [c] = await srv.db.prisma.$queryRaw<{ status: string; queued: number }[]>`
+        SELECT status::text AS status, (SELECT count(*)::int FROM chat_queued_messages q WHERE q.chat_id = c.id) AS queued
+        FROM chats c WHERE c.id = ${chatId}::uuid`;
+      return c?.status === "waiting" && c.queued === 0 ? c : null;
     }, { timeoutMs: 30_000, message: "chat never settled" });
 
   it("promotes three queued messages FIFO, each on its own model", async () => {

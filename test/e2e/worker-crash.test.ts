@@ -3,7 +3,7 @@
 // finishes it. The user message is never lost; the dead worker's partial output
 // (only ever streamed, never persisted) is cleanly replaced by the rerun's reply.
 // Needs a database and a queue shared across processes: Postgres + Redis.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,8 +13,50 @@ import { joinStream } from "../../src/chats/stream/index.ts";
 import { spawnServer, type ServerProcess } from "../support/process.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { adminQuery, withDatabase } from "../support/global-setup.ts";
-import { deleteRedisKeys } from "../support/server.ts";
+import { deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
+import { dbDrivers } from "../support/db.ts";
+import { listMessages, waitForStatus } from "../support/chats.ts";
 import { waitFor } from "../support/wait.ts";
+
+// In one process on every driver: a chat left running by a worker that vanished,
+// and a pending chat whose job was lost, are both found by the recovery sweep.
+describe.each(dbDrivers)("recovery sweep on %s", (db) => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ db, env: { STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
+  });
+  afterAll(() => srv?.close());
+
+  async function chatWithoutJob(status: "running" | "pending") {
+    const admin = await srv.db.prisma.user.findFirstOrThrow();
+    const model = await srv.db.prisma.modelConfig.findFirstOrThrow({ where: { isDefault: true } });
+    return srv.db.prisma.chat.create({
+      data: {
+        organizationId: model.organizationId,
+        ownerId: admin.id,
+        lastModelConfigId: model.id,
+        status,
+        historyVersion: 1,
+        ...(status === "running" ? { workerId: "vanished-worker", heartbeatAt: new Date(Date.now() - 60_000) } : {}),
+        messages: { create: { role: "user", content: [{ type: "text", text: `left ${status}` }], createdBy: admin.id } },
+      },
+    });
+  }
+
+  it("reruns a chat whose worker stopped heartbeating, and re-enqueues a pending chat whose job was lost", async () => {
+    const [stale, lost] = await Promise.all([chatWithoutJob("running"), chatWithoutJob("pending")]);
+    for (const c of [stale, lost]) {
+      await waitForStatus(srv, c.id, "waiting", 15_000);
+      const msgs = await listMessages(srv, c.id);
+      expect(msgs.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    }
+    expect(text((await listMessages(srv, stale.id))[1])).toBe("Echo: left running");
+    expect(text((await listMessages(srv, lost.id))[1])).toBe("Echo: left pending");
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const text = (m: any): string => m.content.map((p: { text?: string }) => p.text ?? "").join("");
 
 const pg = testPostgresUrl();
 const redis = testRedisUrl();
