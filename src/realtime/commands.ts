@@ -12,6 +12,7 @@ import type { ToolResults } from "../chats/tool-results.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { Logger } from "../log.ts";
 import { principalOfSocket } from "./chat-stream.ts";
+import type { Principal } from "../auth/authenticate.ts";
 import { handle } from "./handle.ts";
 import type { IoSocket } from "./types.ts";
 
@@ -42,77 +43,40 @@ export const socketCommandSchemas = {
   "diff_status:report": diffStatusSchema.safeExtend({ chat_id: chatId }),
 } as const satisfies Record<CommandName, z.ZodType>;
 
+type Input<C extends CommandName> = z.output<(typeof socketCommandSchemas)[C]>;
+type Actions = { [C in CommandName]: (p: Principal, input: Input<C>) => Promise<unknown> };
+
+/** What each command does: one line per command, the same service call as its REST route. */
+function actions(deps: CommandDeps): Actions {
+  return {
+    "chat:create": (p, i) => deps.chats.create(p, i),
+    "message:send": (p, i) => deps.chats.send(p, i.chat_id, i),
+    "message:edit": (p, i) => deps.chats.edit(p, i.chat_id, i.message_id, i),
+    "chat:interrupt": (p, i) => deps.chats.interrupt(p, i.chat_id),
+    "chat:update": (p, i) => deps.organizer.update(p, i.chat_id, i),
+    "chat:archive": (p, i) => deps.organizer.archive(p, i.chat_id),
+    "chat:unarchive": (p, i) => deps.organizer.unarchive(p, i.chat_id),
+    "queue:delete": async (p, i) => {
+      await deps.organizer.deleteQueued(p, i.chat_id, i.queued_id);
+      return null;
+    },
+    "queue:promote": (p, i) => deps.queue.promote(p, i.chat_id, i.queued_id),
+    "tool_results:submit": (p, i) => deps.toolResults.submit(p, i.chat_id, i.results),
+    "diff_status:report": (p, i) => deps.extras.reportDiffStatus(p, i.chat_id, i),
+  };
+}
+
 export function registerCommands(socket: IoSocket, deps: CommandDeps): void {
   const p = principalOfSocket(socket);
-  /** Runs a mutation once per idempotency key, stored with the status REST would answer. */
-  const once = <T>(command: CommandName, payload: { idempotency_key?: string | undefined }, fn: () => Promise<T>): Promise<T> =>
-    deps.idempotency.command(p.userId, command, payload, fn);
-
-  socket.on(
-    "chat:create",
-    handle(socket, deps.logger, "chat:create", socketCommandSchemas["chat:create"], (input) => once("chat:create", input, () => deps.chats.create(p, input))),
-  );
-  socket.on(
-    "message:send",
-    handle(socket, deps.logger, "message:send", socketCommandSchemas["message:send"], (input) =>
-      once("message:send", input, () => deps.chats.send(p, input.chat_id, input)),
-    ),
-  );
-  socket.on(
-    "message:edit",
-    handle(socket, deps.logger, "message:edit", socketCommandSchemas["message:edit"], (input) =>
-      once("message:edit", input, () => deps.chats.edit(p, input.chat_id, input.message_id, input)),
-    ),
-  );
-  socket.on(
-    "chat:interrupt",
-    handle(socket, deps.logger, "chat:interrupt", socketCommandSchemas["chat:interrupt"], (input) =>
-      once("chat:interrupt", input, () => deps.chats.interrupt(p, input.chat_id)),
-    ),
-  );
-  socket.on(
-    "chat:update",
-    handle(socket, deps.logger, "chat:update", socketCommandSchemas["chat:update"], (input) =>
-      once("chat:update", input, () => deps.organizer.update(p, input.chat_id, input)),
-    ),
-  );
-  socket.on(
-    "chat:archive",
-    handle(socket, deps.logger, "chat:archive", socketCommandSchemas["chat:archive"], (input) =>
-      once("chat:archive", input, () => deps.organizer.archive(p, input.chat_id)),
-    ),
-  );
-  socket.on(
-    "chat:unarchive",
-    handle(socket, deps.logger, "chat:unarchive", socketCommandSchemas["chat:unarchive"], (input) =>
-      once("chat:unarchive", input, () => deps.organizer.unarchive(p, input.chat_id)),
-    ),
-  );
-  socket.on(
-    "queue:delete",
-    handle(socket, deps.logger, "queue:delete", socketCommandSchemas["queue:delete"], (input) =>
-      once("queue:delete", input, async () => {
-        await deps.organizer.deleteQueued(p, input.chat_id, input.queued_id);
-        return null;
-      }),
-    ),
-  );
-  socket.on(
-    "queue:promote",
-    handle(socket, deps.logger, "queue:promote", socketCommandSchemas["queue:promote"], (input) =>
-      once("queue:promote", input, () => deps.queue.promote(p, input.chat_id, input.queued_id)),
-    ),
-  );
-  socket.on(
-    "tool_results:submit",
-    handle(socket, deps.logger, "tool_results:submit", socketCommandSchemas["tool_results:submit"], (input) =>
-      once("tool_results:submit", input, () => deps.toolResults.submit(p, input.chat_id, input.results)),
-    ),
-  );
-  socket.on(
-    "diff_status:report",
-    handle(socket, deps.logger, "diff_status:report", socketCommandSchemas["diff_status:report"], (input) =>
-      once("diff_status:report", input, () => deps.extras.reportDiffStatus(p, input.chat_id, input)),
-    ),
-  );
+  const table = actions(deps);
+  for (const command of Object.keys(socketCommandSchemas) as CommandName[]) {
+    const run = table[command] as (p: Principal, input: { idempotency_key?: string }) => Promise<unknown>;
+    // Each mutation runs once per idempotency key, stored with the status REST would answer.
+    socket.on(
+      command,
+      handle(socket, deps.logger, command, socketCommandSchemas[command], (input: { idempotency_key?: string }) =>
+        deps.idempotency.command(p.userId, command, input, () => run(p, input)),
+      ),
+    );
+  }
 }
