@@ -273,6 +273,7 @@ export const commandRoutes = {
   "queue:promote": "POST /chats/:id/queue/:queued_id/promote",
   "tool_results:submit": "POST /chats/:id/tool-results",
   "diff_status:report": "PUT /chats/:id/diff-status",
+  "title:regenerate": "POST /chats/:id/title/regenerate",
 } as const;
 export type CommandName = keyof typeof commandRoutes;
 
@@ -311,6 +312,7 @@ export interface ClientToServerEvents {
   "queue:delete": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<null>) => void;
   "queue:promote": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; promoted: "now" | "after_interrupt" }>) => void;
   "diff_status:report": (payload: DiffStatusInput & { chat_id: string }, ack: AckCallback<DiffStatus>) => void;
+  "title:regenerate": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
   "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 

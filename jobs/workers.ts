@@ -18,6 +18,9 @@ import { createRecoveryProcessor } from "./processors/recovery.ts";
 import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
 import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
+import type { GeneratedTextService } from "../src/chats/generated-text-service.ts";
+import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
+import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
 
 export interface WorkerSettings {
@@ -51,6 +54,7 @@ export interface WorkerDeps {
   settings: WorkerSettings;
   queue: QueueService;
   toolResults: ToolResults;
+  texts: GeneratedTextService;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -96,6 +100,17 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const s = deps.settings;
   // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.
   const onTurnEnd = async (chat: ChatView) => {
+    if (chat.status === "waiting" && chat.parent_chat_id === null) {
+      // Root chats: a one-line summary of the turn, and a title after the first one.
+      await deps.queues.enqueue<SummaryJobData>(queueNames.summaries, { chatId: chat.id, historyVersion: chat.history_version }, {
+        jobId: `summary-${chat.id}-${chat.history_version}`,
+        attempts: 2,
+        backoff: { type: "exponential", delayMs: 1_000 },
+      });
+      if (chat.title_source === "fallback") {
+        await deps.queues.enqueue<TitleJobData>(queueNames.titles, { chatId: chat.id }, { jobId: `title-${chat.id}`, attempts: 2, backoff: { type: "exponential", delayMs: 1_000 } });
+      }
+    }
     if (chat.status === "pending") await turns.wake(chat);
     // Most turns have nothing queued: one cheap read instead of a job and a locking transaction.
     else if (chat.status === "waiting" && (await deps.prisma.chatQueuedMessage.findFirst({ where: { chatId: chat.id }, select: { id: true } }))) {
@@ -139,6 +154,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     { concurrency: 1 },
   );
   deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
+  deps.queues.work<TitleJobData>(queueNames.titles, createTitleProcessor(deps.texts), { concurrency: 4 });
+  deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts), { concurrency: 4 });
   await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
 
   const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });

@@ -21,6 +21,7 @@ import { ChatOrganizer } from "./chats/chat-organizer.ts";
 import { QueueService } from "./chats/queue-service.ts";
 import { ToolResults } from "./chats/tool-results.ts";
 import { ChatExtras } from "./chats/chat-extras.ts";
+import { GeneratedTextService } from "./chats/generated-text-service.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -113,11 +114,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
+    const texts = new GeneratedTextService(db.prisma, secrets, events);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
       queue,
       toolResults,
+      texts,
       queues,
       store,
       streams,
@@ -144,6 +147,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       queue,
       toolResults,
       extras,
+      texts,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,
@@ -165,6 +169,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       queue,
       toolResults,
       extras,
+      texts,
       streams,
       events,
       idempotency,

@@ -69,7 +69,7 @@ export async function loadTurnContext(prisma: PrismaClient, secrets: SecretBox, 
   };
 }
 
-async function providerKey(prisma: PrismaClient, secrets: SecretBox, model: ModelWithProvider, ownerId: string): Promise<string | null> {
+export async function providerKey(prisma: PrismaClient, secrets: SecretBox, model: ModelWithProvider, ownerId: string): Promise<string | null> {
   const p = model.provider;
   if (p.kind === "echo") return null;
   const own = p.requireUserKey || p.allowUserKey ? await prisma.userProviderKey.findUnique({ where: { userId_providerId: { userId: ownerId, providerId: p.id } } }) : null;

@@ -6,6 +6,7 @@ import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
+import type { GeneratedTextService } from "../chats/generated-text-service.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
@@ -21,6 +22,7 @@ export interface AppDeps {
   queue: QueueService;
   toolResults: ToolResults;
   extras: ChatExtras;
+  texts: GeneratedTextService;
   /** Idempotency-Key records for the mutation routes. */
   idempotency: IdempotencyStore;
   providers: ProviderService;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { createChatSchema, diffStatusSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
+import type { GeneratedTextService } from "../chats/generated-text-service.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
@@ -22,6 +23,7 @@ export interface CommandDeps {
   queue: QueueService;
   toolResults: ToolResults;
   extras: ChatExtras;
+  texts: GeneratedTextService;
   idempotency: IdempotencyStore;
   logger: Logger;
 }
@@ -41,6 +43,7 @@ export const socketCommandSchemas = {
   "queue:promote": z.object({ chat_id: chatId, queued_id: z.number().int().positive(), idempotency_key: idempotencyKey }).strict(),
   "tool_results:submit": submitToolResultsSchema.safeExtend({ chat_id: chatId }),
   "diff_status:report": diffStatusSchema.safeExtend({ chat_id: chatId }),
+  "title:regenerate": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 type Input<C extends CommandName> = z.output<(typeof socketCommandSchemas)[C]>;
@@ -63,6 +66,7 @@ function actions(deps: CommandDeps): Actions {
     "queue:promote": (p, i) => deps.queue.promote(p, i.chat_id, i.queued_id),
     "tool_results:submit": (p, i) => deps.toolResults.submit(p, i.chat_id, i.results),
     "diff_status:report": (p, i) => deps.extras.reportDiffStatus(p, i.chat_id, i),
+    "title:regenerate": (p, i) => deps.texts.regenerateTitle(p, i.chat_id),
   };
 }
 

@@ -29,6 +29,7 @@ import type { ChatOrganizer } from "../chats/chat-organizer.ts";
 import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
+import type { GeneratedTextService } from "../chats/generated-text-service.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
@@ -43,6 +44,7 @@ export interface RealtimeDeps {
   queue: QueueService;
   toolResults: ToolResults;
   extras: ChatExtras;
+  texts: GeneratedTextService;
   streams: StreamBus;
   events: ChatEvents;
   idempotency: IdempotencyStore;

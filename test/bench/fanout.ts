@@ -14,22 +14,38 @@
 // Postgres when DATABASE_URL (or BENCH_DATABASE_URL) is set, in a throwaway database;
 // otherwise in-memory PGlite. The Redis streams socket adapter when REDIS_URL (or
 // BENCH_REDIS_URL) is set, under a unique prefix whose keys are deleted at the end.
-import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance, type EventLoopUtilization } from "node:perf_hooks";
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { randomBytes } from "node:crypto";
 import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import type { Server as SocketIoServer } from "socket.io";
 import type { RunningServer } from "../../src/server.ts";
-import type { Database } from "../../src/db/client.ts";
 import type { Chat } from "../../client-kit/protocol.ts";
+import {
+  Cleanup,
+  apiRequest,
+  benchEnv,
+  benchLog,
+  checkLines,
+  fmt,
+  machineInfo,
+  machineLine,
+  mb,
+  numberOption,
+  parseFlags,
+  parseOrExit,
+  percentileSorted as pct,
+  printReport,
+  round,
+  runBench,
+  sleep,
+  startBenchServer,
+  table,
+} from "./support.ts";
 
 const HELP = `usage: npm run bench -- fanout [options]
 
@@ -81,41 +97,26 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sockets: { type: "string" },
-      rate: { type: "string" },
-      duration: { type: "string" },
-      warmup: { type: "string" },
-      rounds: { type: "string" },
-      "memory-sockets": { type: "string" },
-      "client-threads": { type: "string" },
-      "drain-timeout": { type: "string" },
-      strict: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseFlags(args, {
+    sockets: { type: "string" },
+    rate: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    rounds: { type: "string" },
+    "memory-sockets": { type: "string" },
+    "client-threads": { type: "string" },
+    "drain-timeout": { type: "string" },
   });
-  if (values.help) return null;
-  const num = (name: string, v: string | undefined, def: number, min: number, integer = true): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
-      throw new Error(`--${name}: expected ${integer ? "an integer" : "a number"} >= ${min}, got ${JSON.stringify(v)}`);
-    }
-    return n;
-  };
+  if (!values) return null;
   return {
-    sockets: num("sockets", values.sockets, 100, 1),
-    rate: num("rate", values.rate, 200, 0.1, false),
-    durationS: num("duration", values.duration, 5, 0.1, false),
-    warmupS: num("warmup", values.warmup, 1, 0, false),
-    rounds: num("rounds", values.rounds, 4, 1),
-    memorySockets: num("memory-sockets", values["memory-sockets"], 1000, 0),
-    clientThreads: num("client-threads", values["client-threads"], 1, 0),
-    drainTimeoutMs: num("drain-timeout", values["drain-timeout"], 10_000, 0),
+    sockets: numberOption("sockets", values.sockets, 100, 1),
+    rate: numberOption("rate", values.rate, 200, 0.1, false),
+    durationS: numberOption("duration", values.duration, 5, 0.1, false),
+    warmupS: numberOption("warmup", values.warmup, 1, 0, false),
+    rounds: numberOption("rounds", values.rounds, 4, 1),
+    memorySockets: numberOption("memory-sockets", values["memory-sockets"], 1000, 0),
+    clientThreads: numberOption("client-threads", values["client-threads"], 1, 0),
+    drainTimeoutMs: numberOption("drain-timeout", values["drain-timeout"], 10_000, 0),
     strict: values.strict ?? false,
   };
 }
@@ -125,23 +126,7 @@ function parseOptions(args: string[]): Options | null {
 /** The clock every thread stamps with (same timeOrigin in workers; checked at start-up). */
 const now = (): number => performance.timeOrigin + performance.now();
 const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
-const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "-");
-const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
-const log = (msg: string): void => void process.stderr.write(`[bench fanout] ${msg}\n`);
-
-/** Nearest-rank percentile of an ascending array; NaN when empty. */
-function pct(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
+const log = benchLog("fanout");
 
 /** `global.gc` when run with --expose-gc, else the same function obtained at runtime; null if neither works. */
 function getGc(): (() => void) | null {
@@ -642,53 +627,13 @@ function lastDelivery(recv: Float64Array): number {
 
 // ---------------------------------------------------------------- environment
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteRedisKeys(url: string, pattern: string): Promise<number> {
-  const { Redis } = await import("ioredis");
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await r.connect();
-  let deleted = 0;
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      if (keys.length) deleted += await r.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    r.disconnect();
-  }
-  return deleted;
-}
-
-async function request(server: RunningServer, adminKey: string, method: string, pathname: string, json?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(server.url + pathname, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(json === undefined ? {} : { "content-type": "application/json" }) },
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** A real chat view: create a chat (its echo turn runs), wait until it is idle, read it back. */
 async function realChat(server: RunningServer, adminKey: string): Promise<Chat> {
-  const created = await request(server, adminKey, "POST", "/api/v1/chats", { content: "fanout benchmark", title: "Fanout benchmark chat" });
+  const created = await apiRequest(server, adminKey, "POST", "/api/v1/chats", { content: "fanout benchmark", title: "Fanout benchmark chat" });
   const id = String((created["chat"] as { id: string }).id);
   const end = Date.now() + 30_000;
   for (;;) {
-    const chat = (await request(server, adminKey, "GET", `/api/v1/chats/${id}`)) as unknown as Chat;
+    const chat = (await apiRequest(server, adminKey, "GET", `/api/v1/chats/${id}`)) as unknown as Chat;
     if (chat.status === "waiting" || chat.status === "error") return chat;
     if (Date.now() > end) throw new Error(`chat ${id} still ${chat.status} after 30 s`);
     await sleep(50);
@@ -719,86 +664,33 @@ async function startBare(): Promise<{ io: SocketIoServer; url: string; close(): 
 // ---------------------------------------------------------------- main
 
 export async function main(args: string[]): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(args);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
-    return 1;
-  }
-  if (!opts) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const opts = parseOrExit(args, HELP, parseOptions);
+  if (typeof opts === "number") return opts;
 
-  const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;
-  const redisUrl = process.env.BENCH_REDIS_URL || process.env.REDIS_URL || undefined;
-  const runId = randomBytes(4).toString("hex");
-  const redisPrefix = `sbbench-${runId}`;
-  const cleanup: Array<[string, () => Promise<unknown>]> = [];
-  let exitCode = 0;
+  const benv = benchEnv();
+  const cleanup = new Cleanup();
   const startedAt = Date.now();
   const loadStart = os.loadavg()[0]!;
 
-  try {
+  return runBench("fanout", cleanup, async () => {
     const gc = getGc();
     const mainClockOffsetMs = now() - hrMs();
 
     // Client threads first, so their start-up is not part of any measurement.
     const hosts: ClientHost[] = [];
-    cleanup.push(["client threads", () => Promise.all(hosts.map((h) => h.terminate()))]);
+    cleanup.push("client threads", () => Promise.all(hosts.map((h) => h.terminate())));
     if (opts.clientThreads === 0) hosts.push(inlineHost());
     else for (let i = 0; i < opts.clientThreads; i++) hosts.push(await workerHost(i));
     const inits = await Promise.all(hosts.map((h) => h.call<InitReply>({ op: "init", mainClockOffsetMs })));
     const clockSkewMs = Math.max(0, ...inits.map((r) => Math.abs(r.skewMs)));
     const workersGc = inits.every((r) => r.gc);
 
-    const [{ loadConfig }, { createLogger }, { startServer }, { openDatabase }, { PGlite }, { watchEvent }, { namespaces }] = await Promise.all([
-      import("../../src/config.ts"),
-      import("../../src/log.ts"),
-      import("../../src/server.ts"),
-      import("../../src/db/client.ts"),
-      import("@electric-sql/pglite"),
-      import("../../src/realtime/fanout.ts"),
-      import("../../client-kit/protocol.ts"),
-    ]);
-
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-bench-"));
-    cleanup.push(["data dir", () => rm(dataDir, { recursive: true, force: true })]);
-    let db: Database;
-    if (databaseUrl) {
-      const name = `sb_bench_${runId}`;
-      await adminQuery(databaseUrl, `CREATE DATABASE ${name}`);
-      cleanup.push(["database", () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)]);
-      const url = new URL(databaseUrl);
-      url.pathname = `/${name}`;
-      db = await openDatabase({ url: url.toString() });
-    } else {
-      db = await openDatabase({ pglite: await PGlite.create() });
-    }
-    // Closed by server.close() once the server runs; this covers a failure before that.
-    cleanup.push(["db", () => db.close()]);
-    if (redisUrl) cleanup.push(["redis keys", () => deleteRedisKeys(redisUrl, `${redisPrefix}:*`)]);
-
-    const config = loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL || "silent",
-      // No recovery sweep during the run: periodic work, not fanout work.
-      RECOVERY_INTERVAL_MS: "3600000",
-      SHUTDOWN_TIMEOUT_MS: "5000",
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    });
-    log(`starting server (db: ${db.kind}${redisUrl ? ", redis adapter" : ""})`);
-    const server = await startServer({ config, logger: createLogger(config.logLevel), db, redisPrefix });
-    cleanup.push(["server", () => server.close()]);
-    const adminKey = server.bootstrap.adminKey;
-    if (!adminKey) throw new Error("the bench database was not empty");
+    const [{ watchEvent }, { namespaces }] = await Promise.all([import("../../src/realtime/fanout.ts"), import("../../client-kit/protocol.ts")]);
+    const { server, db, adminKey } = await startBenchServer({ env: benv, cleanup, log, redisLabel: "redis adapter" });
     const template = await realChat(server, adminKey);
 
     const bare = await startBare();
-    cleanup.push(["bare server", () => bare.close()]);
+    cleanup.push("bare server", () => bare.close());
 
     const watch = server.io.of(namespaces.chats);
     const bareNsp = bare.io.of(BARE_NAMESPACE);
@@ -874,15 +766,8 @@ export async function main(args: string[]): Promise<number> {
     const lostOurs = rounds.filter((r) => r.scenario === "ours").reduce((a, r) => a + r.lost, 0);
     const lostBare = rounds.filter((r) => r.scenario === "bare").reduce((a, r) => a + r.lost, 0);
 
-    const machine = {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-      memGb: round(os.totalmem() / 1024 ** 3, 1),
-      loadAvg1m: { start: round(loadStart, 2), end: round(os.loadavg()[0]!, 2) },
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-    };
-    const drivers = { db: db.kind, adapter: redisUrl ? "redis-streams" : "in-memory" };
+    const machine = machineInfo({ loadAvg1m: { start: round(loadStart, 2), end: round(os.loadavg()[0]!, 2) } });
+    const drivers = { db: db.kind, adapter: benv.redisUrl ? "redis-streams" : "in-memory" };
     const clientsWhere =
       opts.clientThreads === 0
         ? "on the servers' event loop (same thread)"
@@ -892,7 +777,7 @@ export async function main(args: string[]): Promise<number> {
     out.push(`Switchboard fanout benchmark — ${new Date().toISOString()}`);
     out.push(`drivers: db=${drivers.db} socket adapter=${drivers.adapter}; baseline: bare socket.io, in-memory adapter`);
     out.push(
-      `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memGb} GB, node ${machine.node}; ` +
+      `${machineLine(machine)}; ` +
         `load average (1 min) ${fmt(machine.loadAvg1m.start, 2)} at start, ${fmt(machine.loadAvg1m.end, 2)} at end (other processes add noise)`,
     );
     out.push(
@@ -969,8 +854,7 @@ export async function main(args: string[]): Promise<number> {
     out.push("");
     out.push(`best round of each (lowest p99): ours p50 ${fmt(ours.latencyMs.p50, 2)} / p99 ${fmt(ours.latencyMs.p99, 2)} ms; bare p50 ${fmt(bareBest.latencyMs.p50, 2)} / p99 ${fmt(bareBest.latencyMs.p99, 2)} ms`);
     out.push(`ratio ours/bare: p50 ${fmt(ratio.p50, 2)}, p99 ${fmt(ratio.p99, 2)} (median rounds instead: p50 ${fmt(medianRatio.p50, 2)}, p99 ${fmt(medianRatio.p99, 2)})`);
-    out.push("targets:");
-    for (const c of checks) out.push(`  ${c.ok ? "PASS" : "MISS"}  ${c.name}: ${c.detail}`);
+    out.push(...checkLines(checks));
     out.push(`run time ${fmt((Date.now() - startedAt) / 1000, 0)} s`);
     out.push("");
     const result = {
@@ -991,23 +875,9 @@ export async function main(args: string[]): Promise<number> {
       memory,
       checks,
     };
-    out.push(`BENCH_RESULT ${JSON.stringify(result)}`);
-    process.stdout.write(out.join("\n") + "\n");
-    if (opts.strict && checks.some((c) => !c.ok)) exitCode = 1;
-  } catch (e) {
-    process.stderr.write(`bench fanout failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    exitCode = 1;
-  } finally {
-    for (const [what, fn] of cleanup.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        process.stderr.write(`cleanup (${what}) failed: ${(e as Error).message}\n`);
-        exitCode = 1;
-      }
-    }
-  }
-  return exitCode;
+    printReport(out, result);
+    return opts.strict && checks.some((c) => !c.ok) ? 1 : 0;
+  });
 }
 
 // In a client worker thread this module only runs the client pool.

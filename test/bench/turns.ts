@@ -7,23 +7,33 @@
 // BENCH_DATABASE_URL) is set, in a throwaway database; otherwise in-memory PGlite. BullMQ
 // and the Redis stream bus when REDIS_URL (or BENCH_REDIS_URL) is set, under a unique
 // prefix whose keys are deleted at the end.
-import { parseArgs } from "node:util";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { Redis } from "ioredis";
 import OpenAI from "openai";
-import { PGlite } from "@electric-sql/pglite";
-import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
-import { startServer, type RunningServer } from "../../src/server.ts";
-import { openDatabase, type Database } from "../../src/db/client.ts";
+import type { RunningServer } from "../../src/server.ts";
 import { joinStream } from "../../src/chats/stream/index.ts";
 import type { ChatEvent } from "../../src/chats/events.ts";
 import { nowMs, startOpenAiFake, tokenText, type OpenAiFake, type ReceivedRequest, type ScriptedReply } from "../fakes/index.ts";
+import {
+  Cleanup,
+  apiRequest,
+  benchEnv,
+  benchLog,
+  checkLines,
+  fmt,
+  machineInfo,
+  machineLine,
+  mb,
+  numberOption,
+  parseFlags,
+  parseOrExit,
+  percentile,
+  printReport,
+  round,
+  runBench,
+  startBenchServer,
+  table,
+  type Check,
+} from "./support.ts";
 
 const HELP = `usage: npm run bench -- turns [options]
 
@@ -65,32 +75,20 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      chats: { type: "string" },
-      tokens: { type: "string" },
-      "first-token-delay": { type: "string" },
-      "token-delay": { type: "string" },
-      "heartbeat-interval": { type: "string" },
-      "heartbeat-chats": { type: "string" },
-      "heartbeat-tokens": { type: "string" },
-      "heartbeat-token-delay": { type: "string" },
-      timeout: { type: "string" },
-      statements: { type: "boolean" },
-      strict: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseFlags(args, {
+    chats: { type: "string" },
+    tokens: { type: "string" },
+    "first-token-delay": { type: "string" },
+    "token-delay": { type: "string" },
+    "heartbeat-interval": { type: "string" },
+    "heartbeat-chats": { type: "string" },
+    "heartbeat-tokens": { type: "string" },
+    "heartbeat-token-delay": { type: "string" },
+    timeout: { type: "string" },
+    statements: { type: "boolean" },
   });
-  if (values.help) return null;
-  const int = (name: string, v: string | undefined, def: number, min = 0): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  if (!values) return null;
+  const int = (name: string, v: string | undefined, def: number, min = 0): number => numberOption(name, v, def, min);
   const list = (name: string, v: string | undefined, def: number[]): number[] =>
     v === undefined ? def : v.split(",").map((s) => int(name, s.trim(), 0, 1));
   const chats = list("chats", values.chats, [50, 200]);
@@ -135,23 +133,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Nearest-rank percentile of an unsorted sample; NaN when empty. */
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
-const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "-");
-const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
-const log = (msg: string): void => void process.stderr.write(`[bench turns] ${msg}\n`);
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
+const log = benchLog("turns");
 
 /** Samples RSS every 50 ms: a global peak and a resettable per-phase peak. */
 class RssSampler {
@@ -275,15 +257,9 @@ class ChatStatusTracker {
   }
 }
 
-async function api(env: Pick<Env, "server" | "adminKey">, pathname: string, json: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(env.server.url + pathname, {
-    method: "POST",
-    headers: { authorization: `Bearer ${env.adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify(json),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 201) throw new Error(`POST ${pathname}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
+/** POST to the admin API, expecting 201 Created. */
+function api(env: Pick<Env, "server" | "adminKey">, pathname: string, json: unknown): Promise<Record<string, unknown>> {
+  return apiRequest(env.server, env.adminKey, "POST", pathname, json, 201);
 }
 
 /**
@@ -307,33 +283,6 @@ function tapFirstPublish(bus: RunningServer["streams"], into: Map<string, number
     };
     return publisher;
   };
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteRedisKeys(url: string, pattern: string): Promise<number> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await r.connect();
-  let deleted = 0;
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      if (keys.length) deleted += await r.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    r.disconnect();
-  }
-  return deleted;
 }
 
 // ---------------------------------------------------------------- phases
@@ -617,45 +566,16 @@ async function runHeartbeat(env: Env, n: number, label: string): Promise<Heartbe
 // ---------------------------------------------------------------- main
 
 export async function main(args: string[]): Promise<number> {
-  let opts: Options | null;
-  try {
-    opts = parseOptions(args);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
-    return 1;
-  }
-  if (!opts) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const opts = parseOrExit(args, HELP, parseOptions);
+  if (typeof opts === "number") return opts;
 
-  const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;
-  const redisUrl = process.env.BENCH_REDIS_URL || process.env.REDIS_URL || undefined;
-  const runId = randomBytes(4).toString("hex");
-  const redisPrefix = `sbbench-${runId}`;
-  const cleanup: Array<[string, () => Promise<unknown>]> = [];
+  const benv = benchEnv();
+  const { runId } = benv;
+  const cleanup = new Cleanup();
   const rss = new RssSampler();
-  let exitCode = 0;
+  cleanup.push("rss sampler", async () => rss.stop());
 
-  try {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-bench-"));
-    cleanup.push(["data dir", () => rm(dataDir, { recursive: true, force: true })]);
-
-    let db: Database;
-    if (databaseUrl) {
-      const name = `sb_bench_${runId}`;
-      await adminQuery(databaseUrl, `CREATE DATABASE ${name}`);
-      cleanup.push(["database", () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)]);
-      const url = new URL(databaseUrl);
-      url.pathname = `/${name}`;
-      db = await openDatabase({ url: url.toString() });
-    } else {
-      db = await openDatabase({ pglite: await PGlite.create() });
-    }
-    // Closed by server.close() once the server runs; this covers a failure before that.
-    cleanup.push(["db", () => db.close()]);
-    if (redisUrl) cleanup.push(["redis keys", () => deleteRedisKeys(redisUrl, `${redisPrefix}:*`)]);
-
+  return runBench("turns", cleanup, async () => {
     const plans = new Map<string, Plan>();
     const fake = await startOpenAiFake({
       apiKey: FAKE_KEY,
@@ -669,37 +589,29 @@ export async function main(args: string[]): Promise<number> {
         return { text: tokenText(plan.tokens), firstTokenDelayMs: opts.firstTokenDelayMs, tokenDelayMs: plan.tokenDelayMs };
       },
     });
-    cleanup.push(["fake", () => fake.close()]);
+    cleanup.push("fake", () => fake.close());
 
-    const config = loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL || "silent",
-      // Every chat of a scenario runs at once (the heartbeat phase relies on it).
-      TURN_CONCURRENCY: String(Math.max(256, ...opts.chats, ...opts.heartbeatChats)),
-      HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs),
-      // No recovery sweep during the run: it is periodic work, not per-turn work.
-      RECOVERY_INTERVAL_MS: "3600000",
-      SHUTDOWN_TIMEOUT_MS: "5000",
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    const { server, db, adminKey } = await startBenchServer({
+      env: benv,
+      cleanup,
+      log,
+      redisLabel: "redis",
+      config: {
+        // Every chat of a scenario runs at once (the heartbeat phase relies on it).
+        TURN_CONCURRENCY: String(Math.max(256, ...opts.chats, ...opts.heartbeatChats)),
+        HEARTBEAT_INTERVAL_MS: String(opts.heartbeatIntervalMs),
+      },
     });
-    log(`starting server (db: ${db.kind}${redisUrl ? ", redis" : ""})`);
-    const server = await startServer({ config, logger: createLogger(config.logLevel), db, redisPrefix });
-    // Runs before the data dir, database and Redis key removal (cleanup runs in reverse).
-    cleanup.push(["server", () => server.close()]);
-    const adminKey = server.bootstrap.adminKey;
-    if (!adminKey) throw new Error("the bench database was not empty");
 
     const provider = await api({ server, adminKey }, "/api/v1/providers", { name: `bench-openai-${runId}`, kind: "openai", base_url: fake.baseURL, api_key: FAKE_KEY });
     const model = await api({ server, adminKey }, "/api/v1/model-configs", { provider_id: provider["id"], model: "gpt-bench", context_limit: 100_000 });
 
     const counter = new StatementCounter(opts.statements);
     const offQuery = server.db.onQuery(counter.onQuery);
-    cleanup.push(["query listener", async () => offQuery()]);
+    cleanup.push("query listener", async () => offQuery());
     const statuses = new ChatStatusTracker();
     server.events.on("event", statuses.onEvent);
-    cleanup.push(["event listener", async () => server.events.off("event", statuses.onEvent)]);
+    cleanup.push("event listener", async () => server.events.off("event", statuses.onEvent));
 
     const env: Env = {
       server,
@@ -749,19 +661,13 @@ export async function main(args: string[]): Promise<number> {
     rss.stop();
 
     // ------------------------------------------------------------ report
-    const machine = {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
-      memGb: round(os.totalmem() / 1024 ** 3, 1),
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-    };
+    const machine = machineInfo();
     const drivers = { db: env.dbKind, queues: env.queueKind, streams: env.streamKind };
     const out: string[] = [];
     out.push("");
     out.push(`Switchboard turns benchmark — ${new Date().toISOString()}`);
     out.push(`drivers: db=${drivers.db} queues=${drivers.queues} streams=${drivers.streams}`);
-    out.push(`machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memGb} GB, node ${machine.node}`);
+    out.push(machineLine(machine));
     out.push(`fake: first token after ${opts.firstTokenDelayMs} ms, ${opts.tokenDelayMs} ms between tokens; heartbeat every ${opts.heartbeatIntervalMs} ms`);
     out.push("");
     out.push(
@@ -803,7 +709,7 @@ export async function main(args: string[]): Promise<number> {
     );
 
     // Targets.
-    const checks: { name: string; ok: boolean; detail: string }[] = [];
+    const checks: Check[] = [];
     for (const s of scenarios) {
       checks.push({ name: `relay p50 < ${TARGETS.relayP50Ms} ms (N=${s.chats} M=${s.tokens})`, ok: s.relayMs.p50 < TARGETS.relayP50Ms, detail: `${fmt(s.relayMs.p50, 2)} ms` });
       checks.push({ name: `relay p99 < ${TARGETS.relayP99Ms} ms (N=${s.chats} M=${s.tokens})`, ok: s.relayMs.p99 < TARGETS.relayP99Ms, detail: `${fmt(s.relayMs.p99, 2)} ms` });
@@ -823,8 +729,7 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     out.push("");
-    out.push("targets:");
-    for (const c of checks) out.push(`  ${c.ok ? "PASS" : "MISS"}  ${c.name}: ${c.detail}`);
+    out.push(...checkLines(checks));
     out.push(`peak RSS (whole run): ${fmt(mb(rss.peak), 0)} MB`);
     out.push("");
     const result = {
@@ -839,22 +744,7 @@ export async function main(args: string[]): Promise<number> {
       peakRssMb: mb(rss.peak),
       checks,
     };
-    out.push(`BENCH_RESULT ${JSON.stringify(result)}`);
-    process.stdout.write(out.join("\n") + "\n");
-    if (opts.strict && checks.some((c) => !c.ok)) exitCode = 1;
-  } catch (e) {
-    process.stderr.write(`bench turns failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    exitCode = 1;
-  } finally {
-    rss.stop();
-    for (const [what, fn] of cleanup.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        process.stderr.write(`cleanup (${what}) failed: ${(e as Error).message}\n`);
-        exitCode = 1;
-      }
-    }
-  }
-  return exitCode;
+    printReport(out, result);
+    return opts.strict && checks.some((c) => !c.ok) ? 1 : 0;
+  });
 }

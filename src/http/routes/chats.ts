@@ -5,6 +5,7 @@ import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
 import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
 import type { ChatExtras } from "../../chats/chat-extras.ts";
+import type { GeneratedTextService } from "../../chats/generated-text-service.ts";
 import type { QueueService } from "../../chats/queue-service.ts";
 import type { ToolResults } from "../../chats/tool-results.ts";
 import type { ChatOrganizer } from "../../chats/chat-organizer.ts";
@@ -27,10 +28,11 @@ export interface ChatRouteDeps {
   queue: QueueService;
   toolResults: ToolResults;
   extras: ChatExtras;
+  texts: GeneratedTextService;
   idempotency: IdempotencyStore;
 }
 
-export function chatRoutes({ chats, organizer, queue, toolResults, extras, idempotency }: ChatRouteDeps): Router {
+export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts, idempotency }: ChatRouteDeps): Router {
   const r = Router();
 
   r.post(
@@ -162,6 +164,14 @@ export function chatRoutes({ chats, organizer, queue, toolResults, extras, idemp
     const { id } = parseInput(chatParams, req.params, "path");
     res.json({ diff_status: await extras.diffStatus(principalOf(res), id) });
   });
+
+  r.post(
+    "/chats/:id/title/regenerate",
+    idempotent(idempotency, "title:regenerate", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      return { request: { chat_id: id }, run: async () => ({ status: 200, body: await texts.regenerateTitle(principalOf(res), id) }) };
+    }),
+  );
 
   r.get("/chats/:id/prompts", async (req, res) => {
     const { id } = parseInput(chatParams, req.params, "path");

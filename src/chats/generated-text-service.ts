@@ -1,0 +1,117 @@
+// Titles and turn summaries written by a model. Background jobs call `autoTitle`
+// and `summarize`; `regenerateTitle` is the user's explicit request. The model is
+// the organization's quick-generation model (cheap and fast), else the chat's own.
+// Neither write touches updated_at: a new title or summary must not move the chat
+// to the top of the list.
+import type { Principal } from "../auth/authenticate.ts";
+import type { SecretBox } from "../auth/secret-box.ts";
+import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
+import { AppError } from "../domain/errors.ts";
+import { normalizeSummary, normalizeTitle, regenerateTitlePrompt, summaryPrompt, titlePrompt, type Turn } from "../domain/generated-text.ts";
+import { transition, type ChatStatus } from "../domain/status-machine.ts";
+import { partsOf, textOf } from "../../client-kit/message-parts.ts";
+import { createProvider } from "../llm/index.ts";
+import type { ChatEvents } from "./events.ts";
+import { findOwnedChat } from "./chat-lock.ts";
+import { isUsable, modelForMessage, type ModelWithProvider } from "./models.ts";
+import { providerKey } from "./turn-context.ts";
+import { chatView, type ChatView } from "./views.ts";
+
+/** A title or summary that takes longer than this is not worth waiting for. */
+const GENERATION_TIMEOUT_MS = 30_000;
+/** Messages read to build the regenerate prompt. */
+const REGENERATE_WINDOW = 50;
+
+export class GeneratedTextService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secrets: SecretBox,
+    private readonly events: ChatEvents,
+  ) {}
+
+  /** The first completed turn of a root chat names it, unless the user named it already. */
+  async autoTitle(chatId: string): Promise<ChatView | null> {
+    const chat = await this.prisma.chat.findUnique({ where: { id: chatId } });
+    if (!chat || chat.parentChatId || chat.titleSource !== "fallback") return null;
+    const first = await this.prisma.chatMessage.findFirst({ where: { chatId, role: "user", deleted: false }, orderBy: { id: "asc" } });
+    if (!first) return null;
+    const title = normalizeTitle(await this.generate(chat, titlePrompt(textOf(partsOf(first.content)))));
+    if (!title) return null;
+    // Guarded: a title the user set meanwhile wins.
+    const { count } = await this.prisma.chat.updateMany({ where: { id: chatId, titleSource: "fallback" }, data: { title, titleSource: "generated" } });
+    return count ? this.publish(chatId, "chat:title") : null;
+  }
+
+  /** The user asks for a title describing the whole conversation (first turn + last three). */
+  async regenerateTitle(p: Principal, chatId: string): Promise<ChatView> {
+    const chat = await findOwnedChat(this.prisma, p, chatId);
+    transition("update", { status: chat.status as ChatStatus, archived: chat.archived });
+    const rows = await this.prisma.chatMessage.findMany({
+      where: { chatId, deleted: false, visibility: { in: ["user", "both"] }, role: { in: ["user", "assistant"] } },
+      orderBy: { id: "desc" },
+      take: REGENERATE_WINDOW,
+    });
+    const first = await this.prisma.chatMessage.findFirst({ where: { chatId, deleted: false, role: "user" }, orderBy: { id: "asc" } });
+    const turns = toTurns([...(first && !rows.some((r) => r.id === first.id) ? [first] : []), ...rows.reverse()]);
+    if (turns.length === 0) throw new AppError("conflict", "the chat has no messages to title");
+    const title = normalizeTitle(await this.generate(chat, regenerateTitlePrompt(turns)));
+    if (!title) throw new AppError("unprocessable", "the model returned no usable title");
+    await this.prisma.chat.update({ where: { id: chatId }, data: { title, titleSource: "generated" } });
+    return this.publish(chatId, "chat:title");
+  }
+
+  /**
+   * A one-line summary of the turn that just ended. The write is fenced on the
+   * history_version the turn ended at: an older turn's summary never overwrites a
+   * newer turn's. Blank output stores null.
+   */
+  async summarize(chatId: string, historyVersion: number): Promise<ChatView | null> {
+    const chat = await this.prisma.chat.findUnique({ where: { id: chatId } });
+    if (!chat || chat.parentChatId || chat.historyVersion !== historyVersion || chat.status !== "waiting") return null;
+    const last = await this.prisma.chatMessage.findFirst({ where: { chatId, role: "assistant", deleted: false }, orderBy: { id: "desc" } });
+    if (!last) return null;
+    const summary = normalizeSummary(await this.generate(chat, summaryPrompt(chat.title, textOf(partsOf(last.content)))));
+    const { count } = await this.prisma.chat.updateMany({ where: { id: chatId, historyVersion }, data: { lastTurnSummary: summary } });
+    return count ? this.publish(chatId, "chat:summary") : null;
+  }
+
+  private async publish(chatId: string, type: "chat:title" | "chat:summary"): Promise<ChatView> {
+    const view = chatView(await this.prisma.chat.findUniqueOrThrow({ where: { id: chatId } }));
+    this.events.publish({ type, chat: view });
+    return view;
+  }
+
+  /** Runs one prompt on the quick model (else the chat's) and returns the text. */
+  private async generate(chat: Chat, prompt: string): Promise<string> {
+    const model = await this.quickModel(chat);
+    const apiKey = await providerKey(this.prisma, this.secrets, model, chat.ownerId);
+    const p = model.provider;
+    const provider = createProvider({ kind: p.kind, name: p.name, baseUrl: p.baseUrl, apiKey, useResponsesApi: p.useResponsesApi, storeResponses: false });
+    const signal = AbortSignal.timeout(GENERATION_TIMEOUT_MS);
+    let text = "";
+    for await (const ev of provider.stream({ model: model.model, messages: [{ role: "user", content: [{ type: "text", text: prompt }] }], tools: [], maxOutputTokens: 256, signal })) {
+      if (ev.type === "text-delta") text += ev.text;
+    }
+    return text;
+  }
+
+  private async quickModel(chat: Chat): Promise<ModelWithProvider> {
+    const quick = await this.prisma.modelConfig.findFirst({
+      where: { organizationId: chat.organizationId, quickGeneration: true, enabled: true, provider: { enabled: true } },
+      include: { provider: true },
+      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+    });
+    return isUsable(quick) ? quick : modelForMessage(this.prisma, chat.organizationId, undefined, chat.lastModelConfigId);
+  }
+}
+
+function toTurns(rows: { role: string; content: unknown }[]): Turn[] {
+  const turns: Turn[] = [];
+  for (const r of rows) {
+    const text = textOf(partsOf(r.content)).trim();
+    if (!text) continue;
+    if (r.role === "user") turns.push({ user: text, assistant: "" });
+    else if (turns.length) turns[turns.length - 1]!.assistant += (turns[turns.length - 1]!.assistant ? "\n" : "") + text;
+  }
+  return turns;
+}

@@ -1,0 +1,109 @@
+// Titles and turn summaries from the quick-generation model, on the queue drivers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
+import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
+import { addModel, createChat, getChat, waitForStatus } from "../support/chats.ts";
+import { dbDrivers } from "../support/db.ts";
+import { testRedisUrl } from "../support/env.ts";
+import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
+import { waitFor } from "../support/wait.ts";
+
+const modes = [
+  ...dbDrivers.map((db) => ({ db, redis: false })),
+  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
+];
+
+const prompt = (req: ReceivedRequest) => JSON.stringify((req.body as { messages: unknown[] }).messages);
+
+describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
+  let srv: TestServer;
+  let quick: OpenAiFake;
+  beforeAll(async () => {
+    quick = await startOpenAiFake({
+      defaultReply: (req) =>
+        prompt(req).includes("whole conversation")
+          ? { text: "“The Whole Deployment Story.”" }
+          : prompt(req).includes("Write a short title")
+            ? { text: '"Deploying the app"' }
+            : prompt(req).includes("BLANK")
+              ? { text: "   " }
+              : { text: "Explained the\ndeployment steps" },
+    });
+    srv = await startTestServer(mode);
+    // The quick-generation model: a cheap model for titles and summaries.
+    const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
+    await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await quick?.close();
+  });
+
+  it("names a chat after its first turn and stores a one-line turn summary without bumping updated_at", async () => {
+    const dash = srv.socket(namespaces.chats);
+    await nextEvent(dash, "connect");
+    const titled = nextEvent<WatchEvent>(dash, "chat:title", 15_000);
+    const summarized = nextEvent<WatchEvent>(dash, "chat:summary", 15_000);
+    const { chat } = await createChat(srv, { content: "how do I deploy this app?" });
+    expect((await getChat(srv, chat.id)).title).toBe("how do I deploy this app?");
+    await waitForStatus(srv, chat.id, "waiting");
+    const afterTurn = (await getChat(srv, chat.id)).updated_at;
+    expect((await titled).chat).toMatchObject({ title: "Deploying the app", title_source: "generated" });
+    expect((await summarized).chat.last_turn_summary).toBe("Explained the deployment steps");
+    const c = await getChat(srv, chat.id);
+    expect(c.updated_at).toBe(afterTurn);
+  });
+
+  it("never overwrites a title the user set", async () => {
+    const { chat } = await createChat(srv, { content: "anything", title: "My own title" });
+    await waitForStatus(srv, chat.id, "waiting");
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null);
+    expect((await getChat(srv, chat.id)).title).toBe("My own title");
+  });
+
+  it("blank summaries store null; errors and stops clear the summary", async () => {
+    const { chat } = await createChat(srv, { content: "first" });
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null, { timeoutMs: 15_000 });
+    // An error clears it.
+    await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { status: "running", workerId: "w" } });
+    const store = (await import("../../src/chats/turn-store.ts")).TurnStore;
+    const ts = new store(srv.db.prisma, srv.events);
+    const c0 = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } });
+    await ts.finish({ chatId: chat.id, workerId: "w", historyVersion: c0.historyVersion }, { status: "error", error: { message: "x", kind: "generic", provider: "p", retryable: false, status_code: null, detail: null } });
+    expect((await getChat(srv, chat.id)).last_turn_summary).toBeNull();
+    // A normal turn stores a summary again; a blank model answer then stores null (not "").
+    await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "again" } });
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null, { timeoutMs: 15_000 });
+    const before = quick.requests.length;
+    await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "BLANK please" } });
+    await waitFor(() => quick.requests.slice(before).some((r) => prompt(r).includes("BLANK") && r.outcome === "completed"), { timeoutMs: 15_000 });
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary === null, { timeoutMs: 5_000 });
+  });
+
+  it("a stale summary never overwrites a newer turn's (history_version guard)", async () => {
+    const { chat } = await createChat(srv, { content: "guarded" });
+    await waitForStatus(srv, chat.id, "waiting");
+    const c = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } });
+    const texts = (await import("../../src/chats/generated-text-service.ts")).GeneratedTextService;
+    const svc = new texts(srv.db.prisma, srv.secrets, srv.events);
+    expect(await svc.summarize(chat.id, c.historyVersion - 1)).toBeNull();
+  });
+
+  it("regenerates a title from the whole conversation over REST and the socket; 404 and 409 as specified", async () => {
+    const { chat } = await createChat(srv, { content: "turn one" });
+    await waitForStatus(srv, chat.id, "waiting");
+    const res = await srv.api(`/api/v1/chats/${chat.id}/title/regenerate`, { method: "POST" });
+    expect(res.status).toBe(200);
+    expect((await body(res)).title).toBe("The Whole Deployment Story");
+    const sock = srv.socket(namespaces.chat);
+    await nextEvent(sock, "connect");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ack = await (sock as any).timeout(10_000).emitWithAck("title:regenerate", { chat_id: chat.id });
+    expect(ack).toMatchObject({ ok: true, data: { title: "The Whole Deployment Story" } });
+    const other = await body(await srv.api("/api/v1/users", { method: "POST", json: { email: `t${Date.now()}@x.test`, name: "T" } }));
+    expect((await srv.api(`/api/v1/chats/${chat.id}/title/regenerate`, { method: "POST", key: other.api_key })).status).toBe(404);
+    await srv.api(`/api/v1/chats/${chat.id}/archive`, { method: "POST" });
+    expect((await srv.api(`/api/v1/chats/${chat.id}/title/regenerate`, { method: "POST" })).status).toBe(409);
+  });
+});
