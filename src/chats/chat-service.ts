@@ -63,6 +63,11 @@ export class ChatService {
     return this.deps.prisma;
   }
 
+  /** The client, for read-only queries that live in their own modules (the list). */
+  get prisma(): PrismaClient {
+    return this.deps.prisma;
+  }
+
   /** Runs a mutation transaction, then publishes its events. */
   private mutate<T>(fn: (tx: Prisma.TransactionClient, events: PendingEvents) => Promise<T>): Promise<T> {
     return mutate(this.db, this.deps.events, fn);
@@ -282,18 +287,6 @@ export class ChatService {
         SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.role = 'assistant' AND m.deleted = false
           AND m.id > COALESCE(c.last_read_message_id, 0))`;
     return new Set(rows.map((r) => r.id));
-  }
-
-  /** The caller's root chats, pinned first then most recent, each with has_unread. */
-  async list(p: Principal, opts: { limit?: number | undefined; archived?: boolean | undefined }): Promise<ChatView[]> {
-    const rows = await this.db.chat.findMany({
-      where: { ownerId: p.userId, organizationId: p.organizationId, parentChatId: null, archived: opts.archived ?? false },
-      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
-      take: opts.limit ?? DEFAULT_PAGE,
-    });
-    const unread = await this.unreadAmong(rows.map((r) => r.id));
-    const views = rows.map((r) => ({ ...chatView(r), has_unread: unread.has(r.id) }));
-    return [...views.filter((c) => c.pin_order > 0).sort((a, b) => a.pin_order - b.pin_order), ...views.filter((c) => c.pin_order === 0)];
   }
 
   /** What a /chat subscriber needs: the chat, its latest page of messages and its queue. */

@@ -5,6 +5,8 @@ import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
 import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
 import type { ChatExtras } from "../../chats/chat-extras.ts";
+import { listChats, MAX_LIST } from "../../chats/chat-list.ts";
+import { parseChatSearch } from "../../domain/search-query.ts";
 import type { GeneratedTextService } from "../../chats/generated-text-service.ts";
 import type { QueueService } from "../../chats/queue-service.ts";
 import type { ToolResults } from "../../chats/tool-results.ts";
@@ -14,8 +16,21 @@ import { principalOf } from "../context.ts";
 import { idempotent } from "../idempotency.ts";
 
 const chatParams = z.object({ id: z.uuid() });
+/** `label=key:value`, repeatable (AND). */
+const labelParam = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}:.{1,256}$/s, "label filters are key:value")
+  .transform((v) => [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)] as const);
 const listChatsQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(200).optional(), archived: z.enum(["true", "false"]).transform((v) => v === "true").optional() })
+  .object({
+    q: z.string().max(4096).optional(),
+    label: z
+      .union([labelParam, z.array(labelParam).max(50)])
+      .optional()
+      .transform((v) => Object.fromEntries(v === undefined ? [] : Array.isArray(v[0]) ? (v as (readonly [string, string])[]) : [v as readonly [string, string]])),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST).optional(),
+    after: z.string().max(1024).optional(),
+  })
   .strict();
 const queuedParams = z.object({ id: z.uuid(), queuedId: z.coerce.number().int().positive() });
 const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int().positive() });
@@ -45,7 +60,7 @@ export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts
 
   r.get("/chats", async (req, res) => {
     const q = parseInput(listChatsQuery, req.query, "query");
-    res.json({ chats: await chats.list(principalOf(res), q) });
+    res.json(await listChats(chats.prisma, principalOf(res), { search: parseChatSearch(q.q), labels: q.label, limit: q.limit, after: q.after }));
   });
 
   r.get("/chats/:id", async (req, res) => {

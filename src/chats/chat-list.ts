@@ -1,0 +1,110 @@
+// The chat list: root chats only, pinned first (by pin order), then most recently
+// updated, then id — with an opaque cursor whose comparison is exactly that sort
+// key, so pinned chats never fall onto a later page. Filters come from the parsed
+// `q` grammar and `label=` params and are bound as SQL parameters, never spliced
+// in. has_unread is computed in the same query; children are embedded newest first.
+import type { Principal } from "../auth/authenticate.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import { Prisma } from "../db/types.ts";
+import { AppError } from "../domain/errors.ts";
+import { escapeLike, type ChatSearch } from "../domain/search-query.ts";
+import type { Chat as ChatWire } from "../../client-kit/protocol.ts";
+import { chatView } from "./views.ts";
+
+export const DEFAULT_LIST = 50;
+export const MAX_LIST = 200;
+
+interface Cursor {
+  /** 0 pinned, 1 unpinned. */
+  r: number;
+  p: number;
+  u: string;
+  i: string;
+}
+
+export type ListedChat = ChatWire & { has_unread: boolean; children: (ChatWire & { has_unread: boolean })[] };
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString("base64url");
+}
+
+function decodeCursor(s: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as Cursor;
+    if ((c.r === 0 || c.r === 1) && Number.isInteger(c.p) && !Number.isNaN(Date.parse(c.u)) && /^[0-9a-f-]{36}$/.test(c.i)) return c;
+  } catch {
+    // fall through
+  }
+  throw new AppError("validation_failed", "invalid cursor", [{ path: "query.after", message: "not a cursor this server issued" }]);
+}
+
+export async function listChats(
+  prisma: PrismaClient,
+  p: Principal,
+  opts: { search: ChatSearch; labels: Record<string, string>; limit?: number | undefined; after?: string | undefined },
+): Promise<{ chats: ListedChat[]; next_cursor: string | null }> {
+  const limit = opts.limit ?? DEFAULT_LIST;
+  const s = opts.search;
+  const conds: Prisma.Sql[] = [
+    Prisma.sql`c.owner_id = ${p.userId}::uuid`,
+    Prisma.sql`c.organization_id = ${p.organizationId}::uuid`,
+    Prisma.sql`c.parent_chat_id IS NULL`,
+    Prisma.sql`c.archived = ${s.archived}`,
+  ];
+  const like = (v: string) => `%${escapeLike(v)}%`;
+  if (s.title !== undefined) conds.push(Prisma.sql`c.title ILIKE ${like(s.title)}`);
+  const labels = { ...s.labels, ...opts.labels };
+  if (Object.keys(labels).length) conds.push(Prisma.sql`c.labels @> ${JSON.stringify(labels)}::jsonb`);
+  if (s.pr !== undefined) conds.push(Prisma.sql`d.pr_number = ${s.pr}`);
+  if (s.repo !== undefined) conds.push(Prisma.sql`(d.remote_origin ILIKE ${like(s.repo)} OR d.url ILIKE ${like(s.repo)})`);
+  if (s.prTitle !== undefined) conds.push(Prisma.sql`d.pr_title ILIKE ${like(s.prTitle)}`);
+  if (s.prStatus !== undefined) conds.push(Prisma.sql`d.pr_state = ${s.prStatus}`);
+  if (s.diffUrl !== undefined) {
+    // A URL on any chat of the family (the root or a child) finds the root.
+    conds.push(Prisma.sql`EXISTS (SELECT 1 FROM chat_diff_statuses d2 JOIN chats c2 ON c2.id = d2.chat_id
+      WHERE lower(d2.url) = lower(${s.diffUrl}) AND (c2.id = c.id OR c2.root_chat_id = c.id))`);
+  }
+  const unread = Prisma.sql`EXISTS (SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.role = 'assistant'::chat_message_role
+    AND m.deleted = false AND m.id > COALESCE(c.last_read_message_id, 0))`;
+  if (s.hasUnread !== undefined) conds.push(Prisma.sql`${unread} = ${s.hasUnread}`);
+  if (opts.after) {
+    const k = decodeCursor(opts.after);
+    const rank = Prisma.sql`(CASE WHEN c.pin_order > 0 THEN 0 ELSE 1 END)`;
+    conds.push(Prisma.sql`(${rank} > ${k.r} OR (${rank} = ${k.r} AND (c.pin_order > ${k.p}
+      OR (c.pin_order = ${k.p} AND (c.updated_at < ${new Date(k.u)} OR (c.updated_at = ${new Date(k.u)} AND c.id < ${k.i}::uuid))))))`);
+  }
+  const rows = await prisma.$queryRaw<{ id: string; has_unread: boolean }[]>`
+    SELECT c.id, ${unread} AS has_unread
+    FROM chats c LEFT JOIN chat_diff_statuses d ON d.chat_id = c.id
+    WHERE ${Prisma.join(conds, " AND ")}
+    ORDER BY (CASE WHEN c.pin_order > 0 THEN 0 ELSE 1 END), c.pin_order, c.updated_at DESC, c.id DESC
+    LIMIT ${limit + 1}`;
+  const page = rows.slice(0, limit);
+  const ids = page.map((r) => r.id);
+  const [chats, children] = await Promise.all([
+    prisma.chat.findMany({ where: { id: { in: ids } } }),
+    prisma.chat.findMany({ where: { parentChatId: { in: ids }, archived: s.archived }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
+  ]);
+  const childUnread = await unreadIds(prisma, children.map((c) => c.id));
+  const byId = new Map(chats.map((c) => [c.id, c]));
+  const listed = page.map((r) => {
+    const c = byId.get(r.id)!;
+    return {
+      ...chatView(c),
+      has_unread: r.has_unread,
+      children: children.filter((k) => k.parentChatId === c.id).map((k) => ({ ...chatView(k), has_unread: childUnread.has(k.id) })),
+    };
+  });
+  const last = listed.at(-1);
+  const next_cursor =
+    rows.length > limit && last ? encodeCursor({ r: last.pin_order > 0 ? 0 : 1, p: last.pin_order, u: last.updated_at, i: last.id }) : null;
+  return { chats: listed, next_cursor };
+}
+
+async function unreadIds(prisma: PrismaClient, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT c.id FROM chats c WHERE c.id = ANY(${ids}::uuid[]) AND EXISTS (
+      SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.role = 'assistant' AND m.deleted = false AND m.id > COALESCE(c.last_read_message_id, 0))`;
+  return new Set(rows.map((r) => r.id));
+}
