@@ -117,6 +117,8 @@ export interface Chat {
   last_turn_summary: string | null;
   last_read_message_id: number | null;
   has_unread?: boolean;
+  /** Sub-agent chats, newest first (GET /chats/:id and lists). */
+  children?: Chat[];
   dynamic_tools: unknown[];
   worker_id: string | null;
   heartbeat_at: string | null;

@@ -11,6 +11,7 @@ import type { InterruptSignals } from "../src/chats/interrupts.ts";
 import type { TurnWaker } from "../src/chats/chat-service.ts";
 import type { ChatView } from "../src/chats/views.ts";
 import { TurnStore } from "../src/chats/turn-store.ts";
+import type { ChatEvents } from "../src/chats/events.ts";
 import { queueNames, type QueueDriver } from "./queue-driver.ts";
 import { RunningTurns, startHeartbeat } from "./running-turns.ts";
 import { createTurnProcessor, type TurnJobData } from "./processors/turn.ts";
@@ -45,6 +46,7 @@ export const defaultWorkerSettings: Omit<WorkerSettings, "heartbeatIntervalMs" |
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  events: ChatEvents;
   queues: QueueDriver;
   store: TurnStore;
   streams: StreamBus;
@@ -122,6 +124,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     queueNames.turns,
     createTurnProcessor({
       prisma: deps.prisma,
+      events: deps.events,
+      turns,
       store: deps.store,
       streams: deps.streams,
       secrets: deps.secrets,

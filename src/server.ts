@@ -118,6 +118,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
+      events,
       queue,
       toolResults,
       texts,

@@ -11,6 +11,9 @@ import type { StreamBus } from "../../src/chats/stream/index.ts";
 import { FencedError, type Lease, type StepRecord, type TurnStore } from "../../src/chats/turn-store.ts";
 import { loadTurnContext, stepCostMicros } from "../../src/chats/turn-context.ts";
 import { builtinTools } from "../../src/chats/builtin-tools.ts";
+import { subAgentTools } from "../../src/chats/sub-agents.ts";
+import type { ChatEvents } from "../../src/chats/events.ts";
+import type { TurnWaker } from "../../src/chats/chat-service.ts";
 import { LlmError, createProvider } from "../../src/llm/index.ts";
 import type { ChatView } from "../../src/chats/views.ts";
 import type { StreamDelta } from "../../client-kit/protocol.ts";
@@ -24,6 +27,8 @@ export interface TurnJobData {
 
 export interface TurnProcessorDeps {
   prisma: PrismaClient;
+  events: ChatEvents;
+  turns: TurnWaker;
   store: TurnStore;
   streams: StreamBus;
   secrets: SecretBox;
@@ -76,7 +81,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
         model: ctx.model.model,
         system: ctx.system,
         messages: ctx.messages,
-        builtinTools,
+        builtinTools: [...builtinTools, ...subAgentTools(chat, { prisma: deps.prisma, events: deps.events, turns: deps.turns })],
         dynamicTools: ctx.dynamicTools,
         maxSteps: deps.maxSteps,
         maxOutputTokens: ctx.maxOutputTokens,

@@ -27,4 +27,5 @@ export const currentTimeTool: BuiltinTool = {
 };
 
 export const builtinTools: readonly BuiltinTool[] = [currentTimeTool];
-export const builtinToolNames: readonly string[] = builtinTools.map((t) => t.name);
+/** Every built-in name, including the per-chat sub-agent tools (src/chats/sub-agents.ts). */
+export const builtinToolNames: readonly string[] = [...builtinTools.map((t) => t.name), "spawn_agent", "wait_agent"];

@@ -108,3 +108,21 @@ async function unreadIds(prisma: PrismaClient, ids: string[]): Promise<Set<strin
       SELECT 1 FROM chat_messages m WHERE m.chat_id = c.id AND m.role = 'assistant' AND m.deleted = false AND m.id > COALESCE(c.last_read_message_id, 0))`;
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * The most recently updated chat per distinct value of one label key (how a
+ * workspace page links its latest agent chat), optionally for the given values only.
+ */
+export async function latestByLabel(prisma: PrismaClient, p: Principal, key: string, values?: string[]): Promise<Record<string, ChatWire>> {
+  const rows = await prisma.$queryRaw<{ id: string; value: string }[]>`
+    SELECT DISTINCT ON (t.value) t.id, t.value FROM (
+      SELECT c.id, c.labels->>${key} AS value, c.updated_at
+      FROM chats c
+      WHERE c.owner_id = ${p.userId}::uuid AND c.organization_id = ${p.organizationId}::uuid AND c.archived = false
+    ) t
+    WHERE t.value IS NOT NULL ${values?.length ? Prisma.sql`AND t.value = ANY(${values}::text[])` : Prisma.empty}
+    ORDER BY t.value, t.updated_at DESC, t.id DESC`;
+  const chats = await prisma.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  const byId = new Map(chats.map((c) => [c.id, chatView(c)]));
+  return Object.fromEntries(rows.map((r) => [r.value, byId.get(r.id)!]));
+}

@@ -108,9 +108,16 @@ export class ChatService {
     return { chat, message };
   }
 
+  /** The chat with has_unread and its children (sub-agents), newest first. */
   async get(p: Principal, chatId: string): Promise<ChatView> {
     const chat = await findOwnedChat(this.db, p, chatId);
-    return { ...chatView(chat), has_unread: (await this.unreadAmong([chat.id])).has(chat.id) };
+    const children = await this.db.chat.findMany({ where: { parentChatId: chat.id, archived: chat.archived }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+    const unread = await this.unreadAmong([chat.id, ...children.map((c) => c.id)]);
+    return {
+      ...chatView(chat),
+      has_unread: unread.has(chat.id),
+      children: children.map((c) => ({ ...chatView(c), has_unread: unread.has(c.id) })),
+    };
   }
 
   /** A page of visible messages, oldest first; `before` pages backwards by message id. */

@@ -69,6 +69,17 @@ describe.each(dbDrivers)("chat list on %s", (db) => {
     expect((await list(`?q=${encodeURIComponent('pr_title:"fix LOGIN" repo:ACME/app')}`)).chats.map((c: { id: string }) => c.id)).toEqual([ids[3]]);
   });
 
+  it("latest chat per label value (a workspace page's newest agent chat)", async () => {
+    const res = await body(await srv.api("/api/v1/chats/latest?key=team"));
+    // Newest live chat per team: ids[6] is even, ids[5] odd (ids[2] was archived above).
+    expect(res).toHaveProperty("latest");
+    expect(Object.keys(res.latest).sort()).toEqual(["even", "odd"]);
+    expect(res.latest.even.id).toBe(ids[6]);
+    expect(res.latest.odd.id).toBe(ids[5]);
+    expect(Object.keys((await body(await srv.api("/api/v1/chats/latest?key=team&values=odd"))).latest)).toEqual(["odd"]);
+    expect((await srv.api("/api/v1/chats/latest?key=")).status).toBe(400);
+  });
+
   it.each([
     ["?limit=201", "limit over 200"],
     ["?limit=0", "limit zero"],

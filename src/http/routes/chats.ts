@@ -5,7 +5,7 @@ import type { ChatService } from "../../chats/chat-service.ts";
 import type { IdempotencyStore } from "../../chats/idempotency.ts";
 import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
 import type { ChatExtras } from "../../chats/chat-extras.ts";
-import { listChats, MAX_LIST } from "../../chats/chat-list.ts";
+import { latestByLabel, listChats, MAX_LIST } from "../../chats/chat-list.ts";
 import { parseChatSearch } from "../../domain/search-query.ts";
 import type { GeneratedTextService } from "../../chats/generated-text-service.ts";
 import type { QueueService } from "../../chats/queue-service.ts";
@@ -21,6 +21,16 @@ const labelParam = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}:.{1,256}$/s, "label filters are key:value")
   .transform((v) => [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)] as const);
+const latestQuery = z
+  .object({
+    key: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}$/, "a label key"),
+    values: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(",").filter(Boolean) : undefined))
+      .refine((v) => !v || v.length <= 25, "at most 25 values"),
+  })
+  .strict();
 const listChatsQuery = z
   .object({
     q: z.string().max(4096).optional(),
@@ -61,6 +71,11 @@ export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts
   r.get("/chats", async (req, res) => {
     const q = parseInput(listChatsQuery, req.query, "query");
     res.json(await listChats(chats.prisma, principalOf(res), { search: parseChatSearch(q.q), labels: q.label, limit: q.limit, after: q.after }));
+  });
+
+  r.get("/chats/latest", async (req, res) => {
+    const q = parseInput(latestQuery, req.query, "query");
+    res.json({ latest: await latestByLabel(chats.prisma, principalOf(res), q.key, q.values) });
   });
 
   r.get("/chats/:id", async (req, res) => {
