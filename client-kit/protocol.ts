@@ -276,6 +276,7 @@ export const commandRoutes = {
   "tool_results:submit": "POST /chats/:id/tool-results",
   "diff_status:report": "PUT /chats/:id/diff-status",
   "title:regenerate": "POST /chats/:id/title/regenerate",
+  "chat:delete": "DELETE /chats/:id",
 } as const;
 export type CommandName = keyof typeof commandRoutes;
 
@@ -315,6 +316,7 @@ export interface ClientToServerEvents {
   "queue:promote": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; promoted: "now" | "after_interrupt" }>) => void;
   "diff_status:report": (payload: DiffStatusInput & { chat_id: string }, ack: AckCallback<DiffStatus>) => void;
   "title:regenerate": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
+  "chat:delete": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ deleted: string[] }>) => void;
   "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 

@@ -128,6 +128,22 @@ export class ChatOrganizer {
     });
   }
 
+  /**
+   * Deletes a chat for good, with its family when it is a root (messages, queue,
+   * diff status and file links go with it through foreign keys). A worker still
+   * running it is fenced off: its lease no longer matches any row.
+   */
+  async delete(p: Principal, chatId: string): Promise<{ deleted: string[] }> {
+    return mutate(this.prisma, this.events, async (tx, events) => {
+      const chat = await lockOwnedChat(tx, p, chatId);
+      const family = chat.parentChatId ? [chat] : await this.lockFamily(tx, chat.id);
+      if (chat.pinOrder > 0) await this.pin(tx, chat, 0);
+      await tx.chat.deleteMany({ where: { id: { in: family.map((m) => m.id) } } });
+      for (const m of family) events.add({ type: "chat:deleted", chat: chatView(m) });
+      return { deleted: family.map((m) => m.id) };
+    });
+  }
+
   /** Removes one queued message (404 when it is not in this chat's queue). */
   async deleteQueued(p: Principal, chatId: string, queuedId: number): Promise<void> {
     await mutate(this.prisma, this.events, async (tx, events: PendingEvents) => {

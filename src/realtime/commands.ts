@@ -44,6 +44,7 @@ export const socketCommandSchemas = {
   "tool_results:submit": submitToolResultsSchema.safeExtend({ chat_id: chatId }),
   "diff_status:report": diffStatusSchema.safeExtend({ chat_id: chatId }),
   "title:regenerate": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
+  "chat:delete": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 type Input<C extends CommandName> = z.output<(typeof socketCommandSchemas)[C]>;
@@ -67,6 +68,7 @@ function actions(deps: CommandDeps): Actions {
     "tool_results:submit": (p, i) => deps.toolResults.submit(p, i.chat_id, i.results),
     "diff_status:report": (p, i) => deps.extras.reportDiffStatus(p, i.chat_id, i),
     "title:regenerate": (p, i) => deps.texts.regenerateTitle(p, i.chat_id),
+    "chat:delete": (p, i) => deps.organizer.delete(p, i.chat_id),
   };
 }
 

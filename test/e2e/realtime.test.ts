@@ -102,6 +102,11 @@ describe.each(modes)("realtime on $db (redis: $redis)", (mode) => {
     expect((await archived).chat.archived).toBe(true);
     await srv.api(`/api/v1/chats/${chat.id}/unarchive`, { method: "POST" });
     expect((await unarchived).chat.archived).toBe(false);
+    // Deleting removes it everywhere.
+    const deleted = nextEvent<WatchEvent>(dash, "chat:deleted");
+    expect((await srv.api(`/api/v1/chats/${chat.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await deleted).chat_id).toBe(chat.id);
+    expect((await srv.api(`/api/v1/chats/${chat.id}`)).status).toBe(404);
   });
 
   it("join mid-turn resumes from the snapshot with no gap and no duplicate, also after a forced disconnect", async () => {

@@ -139,6 +139,14 @@ export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts
     }),
   );
 
+  r.delete(
+    "/chats/:id",
+    idempotent(idempotency, "chat:delete", (req, res) => {
+      const { id } = parseInput(chatParams, req.params, "path");
+      return { request: { chat_id: id }, run: async () => ({ status: 200, body: await organizer.delete(principalOf(res), id) }) };
+    }),
+  );
+
   for (const action of ["archive", "unarchive"] as const) {
     r.post(
       `/chats/:id/${action}`,
