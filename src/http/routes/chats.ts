@@ -1,18 +1,12 @@
 // /api/v1/chats: thin translators into the chat service.
 import { Router } from "express";
 import { z } from "zod";
-import type { ChatService } from "../../chats/chat-service.ts";
-import type { IdempotencyStore } from "../../chats/idempotency.ts";
 import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
-import type { ChatExtras } from "../../chats/chat-extras.ts";
 import { latestByLabel, listChats, MAX_LIST } from "../../chats/chat-list.ts";
 import { parseChatSearch } from "../../domain/search-query.ts";
-import type { GeneratedTextService } from "../../chats/generated-text-service.ts";
-import type { QueueService } from "../../chats/queue-service.ts";
-import type { ToolResults } from "../../chats/tool-results.ts";
-import type { ChatOrganizer } from "../../chats/chat-organizer.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
+import type { AppDeps } from "../deps.ts";
 import { idempotent } from "../idempotency.ts";
 
 const chatParams = z.object({ id: z.uuid() });
@@ -47,15 +41,7 @@ const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int(
 
 // Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
 // each names its command, shared with the matching socket command.
-export interface ChatRouteDeps {
-  chats: ChatService;
-  organizer: ChatOrganizer;
-  queue: QueueService;
-  toolResults: ToolResults;
-  extras: ChatExtras;
-  texts: GeneratedTextService;
-  idempotency: IdempotencyStore;
-}
+export type ChatRouteDeps = Pick<AppDeps, "chats" | "organizer" | "queue" | "toolResults" | "extras" | "texts" | "idempotency">;
 
 export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts, idempotency }: ChatRouteDeps): Router {
   const r = Router();
