@@ -176,6 +176,17 @@ export interface DiffStatus {
   updated_at: string;
 }
 
+export interface NotificationView {
+  id: string;
+  kind: string;
+  chat_id: string | null;
+  title: string;
+  body: string;
+  data: unknown;
+  read_at: string | null;
+  created_at: string;
+}
+
 export interface PendingToolCall {
   tool_call_id: string;
   tool_name: string;
@@ -277,6 +288,7 @@ export const commandRoutes = {
   "diff_status:report": "PUT /chats/:id/diff-status",
   "title:regenerate": "POST /chats/:id/title/regenerate",
   "chat:delete": "DELETE /chats/:id",
+  "notification:read": "POST /notifications/:id/read",
 } as const;
 export type CommandName = keyof typeof commandRoutes;
 
@@ -292,6 +304,8 @@ export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEv
   retry: (e: RetryEvent) => void;
   error: (e: ErrorEvent) => void;
   requires_action: (e: RequiresActionEvent) => void;
+  /** `/chats`: a new notification for this user (turn ended, auto-archive digest). */
+  notification: (n: NotificationView) => void;
   /** The key this socket authenticated with was revoked or expired. */
   "session:revoked": (payload: { reason: string }) => void;
 }
@@ -317,6 +331,7 @@ export interface ClientToServerEvents {
   "diff_status:report": (payload: DiffStatusInput & { chat_id: string }, ack: AckCallback<DiffStatus>) => void;
   "title:regenerate": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
   "chat:delete": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ deleted: string[] }>) => void;
+  "notification:read": (payload: { notification_id: string; idempotency_key?: string }, ack: AckCallback<NotificationView>) => void;
   "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 

@@ -20,9 +20,13 @@ import { createPromotionProcessor, type PromotionJobData } from "./processors/pr
 import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
 import type { GeneratedTextService } from "../src/chats/generated-text-service.ts";
+import type { AutoArchive } from "../src/chats/auto-archive-service.ts";
 import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
 import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
+
+/** How often the auto-archive job looks for chats past their organization's cutoff. */
+const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
 
 export interface WorkerSettings {
   heartbeatIntervalMs: number;
@@ -57,6 +61,7 @@ export interface WorkerDeps {
   queue: QueueService;
   toolResults: ToolResults;
   texts: GeneratedTextService;
+  autoArchive: AutoArchive;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -160,6 +165,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
   deps.queues.work<TitleJobData>(queueNames.titles, createTitleProcessor(deps.texts), { concurrency: 4 });
   deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts), { concurrency: 4 });
+  deps.queues.work(queueNames.autoArchive, async () => void (await deps.autoArchive.run()), { concurrency: 1 });
+  // Cheap when nothing is due; frequent enough that the first run after UTC midnight comes soon.
+  await deps.queues.schedule(queueNames.autoArchive, "auto-archive", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
   await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
 
   const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });

@@ -22,6 +22,8 @@ import { QueueService } from "./chats/queue-service.ts";
 import { ToolResults } from "./chats/tool-results.ts";
 import { ChatExtras } from "./chats/chat-extras.ts";
 import { GeneratedTextService } from "./chats/generated-text-service.ts";
+import { Notifications } from "./chats/notifications.ts";
+import { AutoArchive } from "./chats/auto-archive-service.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -115,6 +117,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
     const texts = new GeneratedTextService(db.prisma, secrets, events);
+    const notifications = new Notifications(db.prisma, events);
+    const organizer = new ChatOrganizer(db.prisma, events);
+    const autoArchive = new AutoArchive(db.prisma, organizer, notifications);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
@@ -122,6 +127,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       queue,
       toolResults,
       texts,
+      autoArchive,
       queues,
       store,
       streams,
@@ -142,13 +148,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
 
     let revokedKeyHook: (apiKeyId: string) => void = () => {};
-    const organizer = new ChatOrganizer(db.prisma, events);
     const app = createApp({
       organizer,
       queue,
       toolResults,
       extras,
       texts,
+      notifications,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,
@@ -171,6 +177,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       toolResults,
       extras,
       texts,
+      notifications,
       streams,
       events,
       idempotency,

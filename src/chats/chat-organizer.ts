@@ -87,11 +87,13 @@ export class ChatOrganizer {
    * loses its pin; a child may be archived alone. Busy chats are refused (409):
    * stop them first.
    */
-  async archive(p: Principal, chatId: string): Promise<{ chat: ChatView; affected: ChatView[] }> {
+  async archive(p: Principal, chatId: string, opts: { inactiveBefore?: Date } = {}): Promise<{ chat: ChatView; affected: ChatView[] } | null> {
     return mutate(this.prisma, this.events, async (tx, events) => {
       const chat = await lockOwnedChat(tx, p, chatId);
       transition("archive", state(chat));
       const family = chat.parentChatId ? [chat] : await this.lockFamily(tx, chat.id);
+      // Auto-archive re-checks under the lock: activity since the candidate scan wins.
+      if (opts.inactiveBefore && family.some((m) => m.lastActivityAt >= opts.inactiveBefore!)) return null;
       for (const member of family) {
         if (!member.archived && !canTransition("archive", state(member))) transition("archive", state(member));
       }

@@ -3,7 +3,7 @@
 // here and fans out through Socket.IO (and its Redis adapter when scaled).
 import { EventEmitter } from "node:events";
 import type { ChatView, MessageView, QueuedMessageView } from "./views.ts";
-import type { DiffStatus } from "../../client-kit/protocol.ts";
+import type { DiffStatus, NotificationView } from "../../client-kit/protocol.ts";
 
 export type ChatEvent =
   | { type: "chat:created"; chat: ChatView }
@@ -18,6 +18,8 @@ export type ChatEvent =
   | { type: "chat:diff_status"; chat: ChatView; diff_status: DiffStatus }
   | { type: "message:created"; chat: ChatView; messages: MessageView[] }
   | { type: "queue:updated"; chat: ChatView; queue: QueuedMessageView[] }
+  /** A notification for one user (not tied to one chat's state). */
+  | { type: "notification"; userId: string; notification: NotificationView; chat?: undefined }
   /** The owner's read cursor moved (a /chat subscription started or ended). */
   | { type: "chat:read"; chat: ChatView; has_unread: boolean }
   | { type: "requires_action"; chat: ChatView; tool_calls: { tool_call_id: string; tool_name: string; args: unknown }[] };

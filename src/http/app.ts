@@ -10,6 +10,7 @@ import { meRoutes, probeRoutes } from "./routes/system.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { notificationRoutes } from "./routes/notifications.ts";
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(apiKeyRoutes(deps));
   api.use(chatRoutes(deps));
   api.use(adminRoutes(deps.prisma, deps.providers));
+  api.use(notificationRoutes(deps));
   app.use("/api/v1", api);
 
   app.use(notFoundHandler());

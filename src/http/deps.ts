@@ -7,6 +7,7 @@ import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { GeneratedTextService } from "../chats/generated-text-service.ts";
+import type { Notifications } from "../chats/notifications.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 
@@ -23,6 +24,7 @@ export interface AppDeps {
   toolResults: ToolResults;
   extras: ChatExtras;
   texts: GeneratedTextService;
+  notifications: Notifications;
   /** Idempotency-Key records for the mutation routes. */
   idempotency: IdempotencyStore;
   providers: ProviderService;

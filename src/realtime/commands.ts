@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createChatSchema, diffStatusSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { GeneratedTextService } from "../chats/generated-text-service.ts";
+import type { Notifications } from "../chats/notifications.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { ChatService } from "../chats/chat-service.ts";
 import type { ChatOrganizer } from "../chats/chat-organizer.ts";
@@ -24,6 +25,7 @@ export interface CommandDeps {
   toolResults: ToolResults;
   extras: ChatExtras;
   texts: GeneratedTextService;
+  notifications: Notifications;
   idempotency: IdempotencyStore;
   logger: Logger;
 }
@@ -45,6 +47,7 @@ export const socketCommandSchemas = {
   "diff_status:report": diffStatusSchema.safeExtend({ chat_id: chatId }),
   "title:regenerate": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
   "chat:delete": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
+  "notification:read": z.object({ notification_id: z.uuid(), idempotency_key: idempotencyKey }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 type Input<C extends CommandName> = z.output<(typeof socketCommandSchemas)[C]>;
@@ -69,6 +72,7 @@ function actions(deps: CommandDeps): Actions {
     "diff_status:report": (p, i) => deps.extras.reportDiffStatus(p, i.chat_id, i),
     "title:regenerate": (p, i) => deps.texts.regenerateTitle(p, i.chat_id),
     "chat:delete": (p, i) => deps.organizer.delete(p, i.chat_id),
+    "notification:read": (p, i) => deps.notifications.markRead(p, i.notification_id),
   };
 }
 

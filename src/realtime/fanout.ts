@@ -28,6 +28,10 @@ export function startFanout(io: IoServer, events: ChatEvents): () => void {
   const watch = io.of(namespaces.chats);
   const stream = io.of(namespaces.chat);
   const onEvent = (e: ChatEvent) => {
+    if (e.type === "notification") {
+      watch.to(rooms.user(e.userId)).emit("notification", e.notification);
+      return;
+    }
     const chat = e.chat;
     const name = watchKinds[e.type];
     if (name) watch.to(rooms.user(chat.owner_id)).emit(name, watchEvent(chat));

@@ -30,6 +30,7 @@ import type { QueueService } from "../chats/queue-service.ts";
 import type { ToolResults } from "../chats/tool-results.ts";
 import type { ChatExtras } from "../chats/chat-extras.ts";
 import type { GeneratedTextService } from "../chats/generated-text-service.ts";
+import type { Notifications } from "../chats/notifications.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
 import type { IdempotencyStore } from "../chats/idempotency.ts";
@@ -45,6 +46,7 @@ export interface RealtimeDeps {
   toolResults: ToolResults;
   extras: ChatExtras;
   texts: GeneratedTextService;
+  notifications: Notifications;
   streams: StreamBus;
   events: ChatEvents;
   idempotency: IdempotencyStore;

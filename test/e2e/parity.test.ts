@@ -46,13 +46,13 @@ describe.each(dbDrivers)("REST/socket parity on %s", (db) => {
     for (const [command, route] of Object.entries(commandRoutes)) {
       if (command === "chat:create") continue;
       const [method, path] = route.split(" ") as [string, string];
-      const payload: Record<string, unknown> = { chat_id: missingChat };
+      const payload: Record<string, unknown> = command.startsWith("notification:") ? { notification_id: missingChat } : { chat_id: missingChat };
       if (command.startsWith("message:")) payload["content"] = "x";
       if (command === "message:edit") payload["message_id"] = 1;
       if (command === "queue:delete" || command === "queue:promote") payload["queued_id"] = 1;
       if (command === "tool_results:submit") payload["results"] = [{ tool_call_id: "call_1", output: { ok: true } }];
       if (command === "chat:update") payload["title"] = "t";
-      const { chat_id: _, message_id: __, queued_id: ___, ...json } = payload;
+      const { chat_id: _, message_id: __, queued_id: ___, notification_id: ____, ...json } = payload;
       const res = await srv.api("/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1"), { method, json });
       const a = await ack(sock, command, payload);
       expect([command, res.status, (await body(res)).error.code]).toEqual([command, 404, "not_found"]);

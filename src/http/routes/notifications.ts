@@ -1,0 +1,47 @@
+// /api/v1/notifications (the caller's inbox) and /api/v1/organization (settings).
+import { Router } from "express";
+import { z } from "zod";
+import type { AppDeps } from "../deps.ts";
+import { principalOf } from "../context.ts";
+import { idempotent } from "../idempotency.ts";
+import { parseInput } from "../../domain/validate.ts";
+import { isAdmin } from "../../auth/authenticate.ts";
+import { AppError } from "../../domain/errors.ts";
+
+const listQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(50), unread: z.enum(["true", "false"]).optional() })
+  .strict();
+const idParams = z.object({ id: z.uuid() });
+const orgSettings = z
+  .object({ auto_archive_days: z.number().int().min(0).max(3650).optional(), retention_days: z.number().int().min(0).max(36500).optional() })
+  .strict();
+
+export function notificationRoutes(deps: AppDeps): Router {
+  const r = Router();
+  r.get("/notifications", async (req, res) => {
+    const q = parseInput(listQuery, req.query, "query");
+    res.json({ notifications: await deps.notifications.list(principalOf(res), { limit: q.limit, unreadOnly: q.unread === "true" }) });
+  });
+  r.post(
+    "/notifications/:id/read",
+    idempotent(deps.idempotency, "notification:read", (req, res) => {
+      const { id } = parseInput(idParams, req.params, "path");
+      return { request: { notification_id: id }, run: async () => ({ status: 200, body: await deps.notifications.markRead(principalOf(res), id) }) };
+    }),
+  );
+  r.get("/organization", async (_req, res) => {
+    const org = await deps.prisma.organization.findUniqueOrThrow({ where: { id: principalOf(res).organizationId } });
+    res.json({ id: org.id, name: org.name, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays });
+  });
+  r.patch("/organization", async (req, res) => {
+    const p = principalOf(res);
+    if (!isAdmin(p)) throw new AppError("forbidden", "only organization admins can change its settings");
+    const body = parseInput(orgSettings, req.body);
+    const org = await deps.prisma.organization.update({
+      where: { id: p.organizationId },
+      data: { ...(body.auto_archive_days !== undefined && { autoArchiveDays: body.auto_archive_days }), ...(body.retention_days !== undefined && { retentionDays: body.retention_days }) },
+    });
+    res.json({ id: org.id, name: org.name, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays });
+  });
+  return r;
+}

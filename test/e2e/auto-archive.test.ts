@@ -1,0 +1,92 @@
+// Auto-archive by UTC day with digest notifications, on a controllable clock, and
+// the job itself on every queue driver.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaces, type NotificationView } from "../../client-kit/index.ts";
+import { AutoArchive } from "../../src/chats/auto-archive-service.ts";
+import { ChatOrganizer } from "../../src/chats/chat-organizer.ts";
+import { Notifications } from "../../src/chats/notifications.ts";
+import { queueNames } from "../../jobs/index.ts";
+import { createChat, getChat, waitForStatus } from "../support/chats.ts";
+import { dbDrivers } from "../support/db.ts";
+import { testRedisUrl } from "../support/env.ts";
+import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
+import { waitFor } from "../support/wait.ts";
+
+const modes = [
+  ...dbDrivers.map((db) => ({ db, redis: false })),
+  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
+];
+
+describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
+  let srv: TestServer;
+  let run: AutoArchive;
+  beforeAll(async () => {
+    srv = await startTestServer(mode);
+    run = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events), new Notifications(srv.db.prisma, srv.events));
+  });
+  afterAll(() => srv?.close());
+
+  const idleChat = async (title: string, lastActivity: string) => {
+    const { chat } = await createChat(srv, { content: "x", title });
+    await waitForStatus(srv, chat.id, "waiting");
+    await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { lastActivityAt: new Date(lastActivity), createdAt: new Date("2026-11-01T00:00:00Z") } });
+    return chat.id;
+  };
+
+  it("archives by UTC day (23:59 before the cutoff goes, 00:01 after stays) and sends one digest per owner", async () => {
+    expect((await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 7, retention_days: 30 } })).status).toBe(200);
+    const now = new Date("2026-11-24T09:00:00Z"); // cutoff: 2026-11-17T00:00Z
+    const before = await idleChat("Just before midnight", "2026-11-16T23:59:00Z");
+    const after = await idleChat("Just after midnight", "2026-11-17T00:01:00Z");
+    const pinned = await idleChat("Pinned old", "2026-11-10T00:00:00Z");
+    await srv.api(`/api/v1/chats/${pinned}`, { method: "PATCH", json: { pin_order: 1 } });
+    const family = await idleChat("Old root, busy child", "2026-11-10T00:00:00Z");
+    const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: family } });
+    await srv.db.prisma.chat.create({
+      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: root.id, rootChatId: root.id, lastModelConfigId: root.lastModelConfigId, lastActivityAt: new Date("2026-11-20T10:00:00Z") },
+    });
+    const many = [];
+    for (let i = 0; i < 27; i++) many.push(await idleChat(`Old ${String(i).padStart(2, "0")}`, `2026-11-0${1 + (i % 9)}T12:00:00Z`));
+
+    const dash = srv.socket(namespaces.chats);
+    await nextEvent(dash, "connect");
+    const pushed = nextEvent<NotificationView>(dash, "notification");
+    const { archived } = await run.run(now);
+    expect(archived.sort()).toEqual([before, ...many].sort());
+    for (const id of [after, pinned, family]) expect((await getChat(srv, id)).archived).toBe(false);
+    expect((await getChat(srv, before)).archived).toBe(true);
+
+    const digest = await pushed;
+    expect(digest.kind).toBe("auto_archive_digest");
+    expect(digest.title).toBe("28 chats archived");
+    expect(digest.body.split("\n").filter((l) => l.startsWith("- "))).toHaveLength(25);
+    expect(digest.body).toContain("and 3 more");
+    expect(digest.body).toContain("deleted 30 days after they were archived");
+    expect(digest.data).toMatchObject({ additional_archived_count: 3, auto_archive_days: 7, retention_days: 30 });
+
+    const inbox = await body(await srv.api("/api/v1/notifications?unread=true"));
+    expect(inbox.notifications.map((n: { id: string }) => n.id)).toContain(digest.id);
+    const read = await body(await srv.api(`/api/v1/notifications/${digest.id}/read`, { method: "POST" }));
+    expect(read.read_at).not.toBeNull();
+    expect((await body(await srv.api("/api/v1/notifications?unread=true"))).notifications.map((n: { id: string }) => n.id)).not.toContain(digest.id);
+
+    // A second run the same day finds nothing more: one batch a day.
+    expect((await run.run(new Date("2026-11-24T18:00:00Z"))).archived).toEqual([]);
+    // With retention 0 the digest says archived chats are kept.
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 0 } });
+    const later = nextEvent<NotificationView>(dash, "notification");
+    await run.run(new Date("2026-11-25T00:05:00Z")); // next day: the 17th now falls before the cutoff
+    expect((await later).body).toContain("kept indefinitely");
+    expect((await getChat(srv, after)).archived).toBe(true);
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
+  });
+
+  it("the auto_archive job archives through the queue driver", async () => {
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 1, retention_days: 0 } });
+    const id = await idleChat("Stale", new Date(Date.now() - 3 * 86_400_000).toISOString());
+    await srv.queues.enqueue(queueNames.autoArchive, {}, { jobId: `aa-test-${id}` });
+    await waitFor(async () => (await getChat(srv, id)).archived, { timeoutMs: 10_000 });
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
+  });
+});
