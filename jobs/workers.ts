@@ -21,11 +21,12 @@ import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
 import type { GeneratedTextService } from "../src/chats/generated-text-service.ts";
 import type { AutoArchive } from "../src/chats/auto-archive-service.ts";
+import type { RetentionPurge } from "../src/chats/retention-purge.ts";
 import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
 import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
 
-/** How often the auto-archive job looks for chats past their organization's cutoff. */
+/** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
 const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
 
 export interface WorkerSettings {
@@ -62,6 +63,7 @@ export interface WorkerDeps {
   toolResults: ToolResults;
   texts: GeneratedTextService;
   autoArchive: AutoArchive;
+  purge: RetentionPurge;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -168,6 +170,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   deps.queues.work(queueNames.autoArchive, async () => void (await deps.autoArchive.run()), { concurrency: 1 });
   // Cheap when nothing is due; frequent enough that the first run after UTC midnight comes soon.
   await deps.queues.schedule(queueNames.autoArchive, "auto-archive", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
+  deps.queues.work(queueNames.purge, async () => void (await deps.purge.run()), { concurrency: 1 });
+  await deps.queues.schedule(queueNames.purge, "retention-purge", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
   await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
 
   const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });

@@ -24,6 +24,7 @@ import { ChatExtras } from "./chats/chat-extras.ts";
 import { GeneratedTextService } from "./chats/generated-text-service.ts";
 import { Notifications } from "./chats/notifications.ts";
 import { AutoArchive } from "./chats/auto-archive-service.ts";
+import { RetentionPurge } from "./chats/retention-purge.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
 import { TurnStore } from "./chats/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
@@ -128,6 +129,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       toolResults,
       texts,
       autoArchive,
+      purge: new RetentionPurge(db.prisma, events),
       queues,
       store,
       streams,

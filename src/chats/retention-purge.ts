@@ -1,0 +1,51 @@
+// The retention purge (a repeatable job): archived chats older than their
+// organization's retention_days are deleted with everything that hangs off them
+// (messages, queue, diff status, file links — by foreign-key cascade), then files
+// no chat links any more. In batches, each its own short transaction, so a large
+// purge never holds long locks. retention_days 0 keeps archived chats forever.
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { ChatEvents } from "./events.ts";
+import { chatView } from "./views.ts";
+
+/** Rows per delete statement; small enough that each transaction is short. */
+export const PURGE_BATCH = 500;
+const DAY_MS = 86_400_000;
+
+export class RetentionPurge {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly events: ChatEvents,
+  ) {}
+
+  async run(now = new Date(), batch = PURGE_BATCH): Promise<{ chats: number; files: number }> {
+    let chats = 0;
+    const orgs = await this.prisma.organization.findMany({ where: { retentionDays: { gt: 0 } } });
+    for (const org of orgs) {
+      const cutoff = new Date(now.getTime() - org.retentionDays * DAY_MS);
+      for (;;) {
+        // Whole families: roots past retention take their children; a child archived
+        // on its own goes alone. Oldest first.
+        const due = await this.prisma.chat.findMany({
+          where: { organizationId: org.id, archived: true, archivedAt: { lt: cutoff } },
+          orderBy: [{ archivedAt: "asc" }, { id: "asc" }],
+          take: batch,
+        });
+        if (due.length === 0) break;
+        const children = await this.prisma.chat.findMany({ where: { rootChatId: { in: due.map((c) => c.id) } } });
+        const all = [...due, ...children.filter((k) => !due.some((d) => d.id === k.id))];
+        await this.prisma.chat.deleteMany({ where: { id: { in: all.map((c) => c.id) } } });
+        for (const c of all) this.events.publish({ type: "chat:deleted", chat: chatView(c) });
+        chats += all.length;
+        if (due.length < batch) break;
+      }
+    }
+    let files = 0;
+    for (;;) {
+      const orphans = await this.prisma.chatFile.findMany({ where: { links: { none: {} } }, select: { id: true }, take: batch });
+      if (orphans.length === 0) break;
+      files += (await this.prisma.chatFile.deleteMany({ where: { id: { in: orphans.map((f) => f.id) }, links: { none: {} } } })).count;
+      if (orphans.length < batch) break;
+    }
+    return { chats, files };
+  }
+}

@@ -1,0 +1,71 @@
+// The retention purge: archived chats past retention go with everything attached,
+// in batches; orphaned files go too; retention 0 keeps everything.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
+import { RetentionPurge } from "../../src/chats/retention-purge.ts";
+import { queueNames } from "../../jobs/index.ts";
+import { createChat, waitForStatus } from "../support/chats.ts";
+import { dbDrivers } from "../support/db.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
+import { waitFor } from "../support/wait.ts";
+
+describe.each(dbDrivers)("retention purge on %s", (db) => {
+  let srv: TestServer;
+  let purge: RetentionPurge;
+  beforeAll(async () => {
+    srv = await startTestServer({ db });
+    purge = new RetentionPurge(srv.db.prisma, srv.events);
+  });
+  afterAll(() => srv?.close());
+
+  const archivedChat = async (archivedAt: string) => {
+    const { chat } = await createChat(srv, { content: "old" });
+    await waitForStatus(srv, chat.id, "waiting");
+    await srv.api(`/api/v1/chats/${chat.id}/archive`, { method: "POST" });
+    await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { archivedAt: new Date(archivedAt) } });
+    return srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } });
+  };
+
+  it("deletes archived families past retention with messages, queue, diff status and file links, in batches; keeps the rest", async () => {
+    const now = new Date("2026-11-24T12:00:00Z");
+    const oldOnes = await Promise.all([0, 1, 2, 3, 4].map(() => archivedChat("2026-10-01T00:00:00Z")));
+    const recent = await archivedChat("2026-11-20T00:00:00Z");
+    const root = oldOnes[0]!;
+    const child = await srv.db.prisma.chat.create({
+      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: root.id, rootChatId: root.id, lastModelConfigId: root.lastModelConfigId, archived: true, archivedAt: new Date("2026-10-01T00:00:00Z") },
+    });
+    await srv.db.prisma.chatQueuedMessage.create({ data: { chatId: root.id, content: [], createdBy: root.ownerId } });
+    await srv.db.prisma.chatDiffStatus.create({ data: { chatId: root.id, url: "https://x.test/pr/1" } });
+    const linked = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "a.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("a") } });
+    await srv.db.prisma.chatFileLink.create({ data: { chatId: root.id, fileId: linked.id } });
+    const keptFile = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "b.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("b") } });
+    await srv.db.prisma.chatFileLink.create({ data: { chatId: recent.id, fileId: keptFile.id } });
+
+    // Retention 0 keeps everything.
+    expect(await purge.run(now, 2)).toEqual({ chats: 0, files: 0 });
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 30 } });
+    const dash = srv.socket(namespaces.chats);
+    await nextEvent(dash, "connect");
+    const deleted: string[] = [];
+    dash.on("chat:deleted", (e: WatchEvent) => deleted.push(e.chat_id));
+    const r = await purge.run(now, 2); // batches of 2 roots
+    expect(r).toEqual({ chats: 6, files: 1 });
+    const ids = [...oldOnes.map((c) => c.id), child.id];
+    expect(await srv.db.prisma.chat.count({ where: { id: { in: ids } } })).toBe(0);
+    expect(await srv.db.prisma.chatMessage.count({ where: { chatId: { in: ids } } })).toBe(0);
+    expect(await srv.db.prisma.chatQueuedMessage.count({ where: { chatId: root.id } })).toBe(0);
+    expect(await srv.db.prisma.chatDiffStatus.count({ where: { chatId: root.id } })).toBe(0);
+    expect(await srv.db.prisma.chatFile.count({ where: { id: linked.id } })).toBe(0);
+    expect(await srv.db.prisma.chatFile.count({ where: { id: keptFile.id } })).toBe(1);
+    expect(await srv.db.prisma.chat.count({ where: { id: recent.id } })).toBe(1);
+    await waitFor(() => deleted.length === 6);
+    expect(deleted.sort()).toEqual(ids.sort());
+  });
+
+  it("the purge job runs through the queue driver", async () => {
+    const c = await archivedChat(new Date(Date.now() - 60 * 86_400_000).toISOString());
+    await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-${c.id}` });
+    await waitFor(async () => (await srv.db.prisma.chat.count({ where: { id: c.id } })) === 0, { timeoutMs: 10_000 });
+  });
+});
