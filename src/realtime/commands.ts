@@ -3,30 +3,15 @@
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
 import { createChatSchema, diffStatusSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
-import type { ChatExtras } from "../chats/chat-extras.ts";
-import type { GeneratedTextService } from "../chats/generated-text-service.ts";
-import type { Notifications } from "../chats/notifications.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
-import type { ChatService } from "../chats/chat-service.ts";
-import type { ChatOrganizer } from "../chats/chat-organizer.ts";
-import type { QueueService } from "../chats/queue-service.ts";
-import type { ToolResults } from "../chats/tool-results.ts";
-import type { IdempotencyStore } from "../chats/idempotency.ts";
 import type { Logger } from "../log.ts";
+import type { ChatServices } from "../chats/services.ts";
 import { principalOfSocket } from "./chat-stream.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import { handle } from "./handle.ts";
 import type { IoSocket } from "./types.ts";
 
-export interface CommandDeps {
-  chats: ChatService;
-  organizer: ChatOrganizer;
-  queue: QueueService;
-  toolResults: ToolResults;
-  extras: ChatExtras;
-  texts: GeneratedTextService;
-  notifications: Notifications;
-  idempotency: IdempotencyStore;
+export interface CommandDeps extends ChatServices {
   logger: Logger;
 }
 

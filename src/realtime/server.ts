@@ -24,32 +24,17 @@ import { handle } from "./handle.ts";
 import { rooms } from "./rooms.ts";
 import { registerChatStream } from "./chat-stream.ts";
 import { registerCommands } from "./commands.ts";
-import type { ChatService } from "../chats/chat-service.ts";
-import type { ChatOrganizer } from "../chats/chat-organizer.ts";
-import type { QueueService } from "../chats/queue-service.ts";
-import type { ToolResults } from "../chats/tool-results.ts";
-import type { ChatExtras } from "../chats/chat-extras.ts";
-import type { GeneratedTextService } from "../chats/generated-text-service.ts";
-import type { Notifications } from "../chats/notifications.ts";
+import type { ChatServices } from "../chats/services.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
-import type { IdempotencyStore } from "../chats/idempotency.ts";
 
 export type { IoServer, IoNamespace, IoSocket } from "./types.ts";
 
-export interface RealtimeDeps {
+export interface RealtimeDeps extends ChatServices {
   prisma: PrismaClient;
   logger: Logger;
-  chats: ChatService;
-  organizer: ChatOrganizer;
-  queue: QueueService;
-  toolResults: ToolResults;
-  extras: ChatExtras;
-  texts: GeneratedTextService;
-  notifications: Notifications;
   streams: StreamBus;
   events: ChatEvents;
-  idempotency: IdempotencyStore;
   /** A dedicated connection for the streams adapter (it issues blocking reads). */
   redis?: Redis;
   /** Stream key, unique per deployment (tests use one per test). */
