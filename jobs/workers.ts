@@ -14,7 +14,7 @@ import { TurnStore } from "../src/chats/turn-store.ts";
 import type { ChatEvents } from "../src/chats/events.ts";
 import { queueNames, type QueueDriver } from "./queue-driver.ts";
 import { RunningTurns, startHeartbeat } from "./running-turns.ts";
-import { createTurnProcessor, type TurnJobData } from "./processors/turn.ts";
+import { createTurnProcessor, type TurnEndKind, type TurnJobData } from "./processors/turn.ts";
 import { createRecoveryProcessor } from "./processors/recovery.ts";
 import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
 import type { QueueService } from "../src/chats/queue-service.ts";
@@ -25,6 +25,10 @@ import type { RetentionPurge } from "../src/chats/retention-purge.ts";
 import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
 import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
+import { createWebhookProcessor, type WebhookJobData } from "./processors/webhook.ts";
+import type { WebhookSender } from "../src/chats/notifications.ts";
+import type { TurnNotifications } from "../src/chats/turn-notifications.ts";
+import type { WebhookDelivery } from "../src/chats/webhook-delivery.ts";
 
 /** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
 const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
@@ -64,6 +68,8 @@ export interface WorkerDeps {
   texts: GeneratedTextService;
   autoArchive: AutoArchive;
   purge: RetentionPurge;
+  turnNotifications: TurnNotifications;
+  webhooks: WebhookDelivery;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -90,6 +96,27 @@ export function createPromotionRequester(queues: QueueDriver) {
   };
 }
 
+export interface WebhookRetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/**
+ * Queues a notification's webhook delivery when its user has a webhook: one job per
+ * notification (the id de-duplicates), retried with doubling backoff.
+ */
+export function createWebhookSender(queues: QueueDriver, prisma: PrismaClient, policy: WebhookRetryPolicy): WebhookSender {
+  return async (userId, n) => {
+    const user = await prisma.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
+    if (!user?.webhookUrl) return;
+    await queues.enqueue<WebhookJobData>(queueNames.webhooks, { notificationId: n.id }, {
+      jobId: `webhook-${n.id}`,
+      attempts: policy.attempts,
+      backoff: { type: "exponential", delayMs: policy.backoffMs },
+    });
+  };
+}
+
 export function newWorkerId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
@@ -108,9 +135,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const requestPromotion = createPromotionRequester(deps.queues);
   const s = deps.settings;
   // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.
-  const onTurnEnd = async (chat: ChatView) => {
-    if (chat.status === "waiting" && chat.parent_chat_id === null) {
-      // Root chats: a one-line summary of the turn, and a title after the first one.
+  const onTurnEnd = async (chat: ChatView, how: TurnEndKind) => {
+    if (chat.status === "waiting" && chat.parent_chat_id === null && how === "ended") {
+      // Root chats: a one-line summary of the turn (and its notification), and a title
+      // after the first one. A stopped turn gets neither: the stop cleared the summary.
       await deps.queues.enqueue<SummaryJobData>(queueNames.summaries, { chatId: chat.id, historyVersion: chat.history_version }, {
         jobId: `summary-${chat.id}-${chat.history_version}`,
         attempts: 2,
@@ -119,6 +147,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       if (chat.title_source === "fallback") {
         await deps.queues.enqueue<TitleJobData>(queueNames.titles, { chatId: chat.id }, { jobId: `title-${chat.id}`, attempts: 2, backoff: { type: "exponential", delayMs: 1_000 } });
       }
+    }
+    if (chat.status === "error") {
+      // The failure is already stored; a lost notification must not fail the turn job.
+      await deps.turnNotifications.failed(chat).catch((err: unknown) => log.error({ err, chatId: chat.id }, "turn-failed notification not created"));
     }
     if (chat.status === "pending") await turns.wake(chat);
     // Most turns have nothing queued: one cheap read instead of a job and a locking transaction.
@@ -166,7 +198,12 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   );
   deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
   deps.queues.work<TitleJobData>(queueNames.titles, createTitleProcessor(deps.texts), { concurrency: 4 });
-  deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts), { concurrency: 4 });
+  deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts, deps.turnNotifications, log), { concurrency: 4 });
+  deps.queues.work<WebhookJobData>(queueNames.webhooks, createWebhookProcessor(deps.webhooks), { concurrency: 8 });
+  deps.queues.on("failed", (e) => {
+    // Message only: a webhook error never carries its URL, and job data holds ids.
+    log.warn({ queue: e.queue, jobId: e.jobId, attempt: e.attempt, willRetry: e.willRetry, error: e.error.message }, "background job failed");
+  });
   deps.queues.work(queueNames.autoArchive, async () => void (await deps.autoArchive.run()), { concurrency: 1 });
   // Cheap when nothing is due; frequent enough that the first run after UTC midnight comes soon.
   await deps.queues.schedule(queueNames.autoArchive, "auto-archive", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });

@@ -35,6 +35,10 @@ const envSchema = z.object({
   RECOVERY_INTERVAL_MS: ms(15_000),
   TURN_CONCURRENCY: ms(20),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  // Notification webhooks: per-request timeout, total attempts, first retry delay (doubling).
+  WEBHOOK_TIMEOUT_MS: ms(10_000),
+  WEBHOOK_ATTEMPTS: ms(8),
+  WEBHOOK_BACKOFF_MS: ms(10_000),
   // Request bodies above this are refused with 413 (create carries the first message).
   JSON_BODY_LIMIT: z.string().default("256kb"),
 });
@@ -56,6 +60,7 @@ export interface Config {
   turnConcurrency: number;
   shutdownTimeoutMs: number;
   jsonBodyLimit: string;
+  webhook: { timeoutMs: number; attempts: number; backoffMs: number };
 }
 
 export class ConfigError extends Error {
@@ -95,5 +100,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnConcurrency: e.TURN_CONCURRENCY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
+    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
   };
 }

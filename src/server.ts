@@ -14,7 +14,7 @@ import { createRealtime, disconnectApiKey, type IoServer } from "./realtime/serv
 import { startFanout } from "./realtime/fanout.ts";
 import { assertRedisReachable, createRedis } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
-import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
+import { createTurnWaker, createWebhookSender, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
 import { ChatEvents } from "./chats/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
 import { ChatOrganizer } from "./chats/chat-organizer.ts";
@@ -23,6 +23,9 @@ import { ToolResults } from "./chats/tool-results.ts";
 import { ChatExtras } from "./chats/chat-extras.ts";
 import { GeneratedTextService } from "./chats/generated-text-service.ts";
 import { Notifications } from "./chats/notifications.ts";
+import { TurnNotifications } from "./chats/turn-notifications.ts";
+import { WebhookDelivery } from "./chats/webhook-delivery.ts";
+import { WebhookSettings } from "./chats/webhook-settings.ts";
 import { AutoArchive } from "./chats/auto-archive-service.ts";
 import { RetentionPurge } from "./chats/retention-purge.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
@@ -42,6 +45,8 @@ export interface StartOptions {
   printAdminKey?: boolean;
   /** Worker tuning beyond what config carries (tests shorten retry delays). */
   workerSettings?: Partial<WorkerSettings>;
+  /** "Now" for the calendar jobs (auto-archive, retention purge): tests run them on a controllable clock. */
+  clock?: () => Date;
 }
 
 export interface RunningServer {
@@ -118,9 +123,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
     const texts = new GeneratedTextService(db.prisma, secrets, events);
-    const notifications = new Notifications(db.prisma, events);
+    const notifications = new Notifications(db.prisma, events, createWebhookSender(queues, db.prisma, config.webhook));
     const organizer = new ChatOrganizer(db.prisma, events);
-    const autoArchive = new AutoArchive(db.prisma, organizer, notifications);
+    const clock = opts.clock ?? (() => new Date());
+    const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,
@@ -129,7 +135,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       toolResults,
       texts,
       autoArchive,
-      purge: new RetentionPurge(db.prisma, events),
+      purge: new RetentionPurge(db.prisma, events, clock),
+      turnNotifications: new TurnNotifications(db.prisma, notifications),
+      webhooks: new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs),
       queues,
       store,
       streams,
@@ -157,6 +165,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       extras,
       texts,
       notifications,
+      webhookSettings: new WebhookSettings(db.prisma, secrets),
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,

@@ -42,8 +42,12 @@ export interface TurnProcessorDeps {
   /** No provider event for this long fails the attempt with a retryable timeout. */
   providerIdleTimeoutMs: number;
   /** Called with the chat as the turn left it (next turn, promotion of queued messages, summaries). */
-  onTurnEnd?(chat: ChatView): Promise<void>;
+  onTurnEnd?(chat: ChatView, how: TurnEndKind): Promise<void>;
 }
+
+/** `interrupted`: a user stop ended it (no summary, no notification); `ended`: anything else. */
+export type TurnEndKind = "ended" | "interrupted";
+type EndResult = { chat: ChatView; how: TurnEndKind } | null;
 
 export function createTurnProcessor(deps: TurnProcessorDeps) {
   return async (job: Job<TurnJobData>): Promise<void> => {
@@ -60,7 +64,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     const publish = (part: StreamDelta) => {
       publisher.publish(part).catch((err: unknown) => log.warn({ err }, "stream publish failed"));
     };
-    let endView: ChatView | null = null;
+    let end: EndResult = null;
     try {
       const ctx = await loadTurnContext(deps.prisma, deps.secrets, chat);
       const provider = createProvider({ ...ctx.provider, idleTimeoutMs: deps.providerIdleTimeoutMs }, { echoDelayMs: ctx.echoDelayMs });
@@ -93,15 +97,15 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
         persistStep: (s) => deps.store.persistStep(lease, record(s.assistant, { ...s, costMicros: stepCostMicros(ctx.model, s.usage) }), ["running", "interrupting"]),
         onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, kind: error.kind, status: error.statusCode }, "provider call failed, retrying"),
       });
-      endView = await endTurn(deps, lease, outcome, controller.signal.reason as AbortReason | undefined, (parts) => record(parts), log);
+      end = await endTurn(deps, lease, outcome, controller.signal.reason as AbortReason | undefined, (parts) => record(parts), log);
     } catch (e) {
       if (e instanceof FencedError) {
         log.info("lease lost; discarding the turn's remaining work");
       } else if (e instanceof LlmError) {
-        endView = await finishOrStop(deps, lease, { status: "error", error: e.toInfo() }, log);
+        end = await finishOrStop(deps, lease, { status: "error", error: e.toInfo() }, log);
       } else {
         log.error({ err: e }, "turn failed unexpectedly");
-        endView = await finishOrStop(deps, lease, {
+        end = await finishOrStop(deps, lease, {
           status: "error",
           error: { message: "internal error while running the turn", kind: "generic", provider: "switchboard", retryable: false, status_code: null, detail: null },
         }, log);
@@ -109,9 +113,9 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     } finally {
       job.signal.removeEventListener("abort", onShutdown);
       deps.runs.remove(chatId, controller);
-      publish({ type: "turn-end", status: endView?.status ?? "abandoned" });
+      publish({ type: "turn-end", status: end?.chat.status ?? "abandoned" });
     }
-    if (endView) await deps.onTurnEnd?.(endView);
+    if (end) await deps.onTurnEnd?.(end.chat, end.how);
   };
 }
 
@@ -122,7 +126,7 @@ async function endTurn(
   reason: AbortReason | undefined,
   record: (parts: MessagePart[]) => StepRecord,
   log: Logger,
-): Promise<ChatView | null> {
+): Promise<EndResult> {
   switch (outcome.kind) {
     case "finished":
     case "step_limit":
@@ -136,22 +140,22 @@ async function endTurn(
       if (reason === "interrupt") {
         // Keep what was said; drop tool calls that never got results.
         const partial = outcome.partial.filter((p) => p.type === "text" || p.type === "reasoning");
-        return deps.store.finishInterrupted(lease, partial.length ? record(partial) : null);
+        return { chat: await deps.store.finishInterrupted(lease, partial.length ? record(partial) : null), how: "interrupted" };
       }
-      if (reason === "shutdown") return deps.store.handBack(lease);
+      if (reason === "shutdown") return { chat: await deps.store.handBack(lease), how: "ended" };
       return null; // lease lost: someone else owns the chat now
     }
   }
 }
 
 /** Ends the turn; if a stop arrived meanwhile, ends it as an interrupted turn instead. */
-async function finishOrStop(deps: TurnProcessorDeps, lease: Lease, end: Parameters<TurnStore["finish"]>[1], log: Logger): Promise<ChatView | null> {
+async function finishOrStop(deps: TurnProcessorDeps, lease: Lease, end: Parameters<TurnStore["finish"]>[1], log: Logger): Promise<EndResult> {
   try {
-    return await deps.store.finish(lease, end);
+    return { chat: await deps.store.finish(lease, end), how: "ended" };
   } catch (e) {
     if (!(e instanceof FencedError)) throw e;
     try {
-      return await deps.store.finishInterrupted(lease, null);
+      return { chat: await deps.store.finishInterrupted(lease, null), how: "interrupted" };
     } catch (e2) {
       if (!(e2 instanceof FencedError)) throw e2;
       log.info("lease lost before the turn could end; discarding");

@@ -16,9 +16,10 @@ export class AutoArchive {
     private readonly prisma: PrismaClient,
     private readonly organizer: ChatOrganizer,
     private readonly notifications: Notifications,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async run(now = new Date(), limit = AUTO_ARCHIVE_BATCH): Promise<{ archived: string[] }> {
+  async run(now = this.clock(), limit = AUTO_ARCHIVE_BATCH): Promise<{ archived: string[] }> {
     const orgs = await this.prisma.organization.findMany({ where: { autoArchiveDays: { gt: 0 } } });
     const archived: string[] = [];
     for (const org of orgs) {
@@ -53,7 +54,7 @@ export class AutoArchive {
           body: d.body,
           data: { titles: d.titles, additional_archived_count: d.additional, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays },
         });
-        this.notifications.publish(userId, n);
+        await this.notifications.announce(userId, n);
       }
     }
     return { archived };

@@ -1,5 +1,6 @@
 // The notification inbox: rows per user, listed newest first, marked read one by
-// one. New notifications are pushed to the user's /chats sockets as `notification`.
+// one. A new notification is pushed to the user's /chats sockets as `notification`
+// and handed to the webhook sender (which skips users without a webhook URL).
 import type { Principal } from "../auth/authenticate.ts";
 import type { Notification, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma, type Tx } from "../db/types.ts";
@@ -20,22 +21,44 @@ export function notificationView(n: Notification): NotificationView {
   };
 }
 
+export interface NewNotification {
+  userId: string;
+  organizationId: string;
+  chatId?: string | null;
+  kind: Notification["kind"];
+  title: string;
+  body: string;
+  data?: unknown;
+}
+
+/** Queues the webhook delivery of a notification (see jobs/workers.ts). */
+export type WebhookSender = (userId: string, n: NotificationView) => Promise<void>;
+
 export class Notifications {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
+    private readonly sendWebhook: WebhookSender = async () => {},
   ) {}
 
-  async create(db: Tx | PrismaClient, n: { userId: string; organizationId: string; chatId?: string | null; kind: Notification["kind"]; title: string; body: string; data?: unknown }): Promise<NotificationView> {
-    const row = await db.notification.create({
-      data: { userId: n.userId, organizationId: n.organizationId, chatId: n.chatId ?? null, kind: n.kind, title: n.title, body: n.body, data: (n.data ?? {}) as Prisma.InputJsonValue },
-    });
+  async create(db: Tx | PrismaClient, n: NewNotification): Promise<NotificationView> {
+    const row = await db.notification.create({ data: rowOf(n) });
     return notificationView(row);
   }
 
-  /** Push after commit. */
-  publish(userId: string, n: NotificationView): void {
+  /** Creates and announces a notification unless one with this key exists already (then null). */
+  async announceOnce(n: NewNotification & { dedupeKey: string }): Promise<NotificationView | null> {
+    const [row] = await this.prisma.notification.createManyAndReturn({ data: [{ ...rowOf(n), dedupeKey: n.dedupeKey }], skipDuplicates: true });
+    if (!row) return null;
+    const view = notificationView(row);
+    await this.announce(n.userId, view);
+    return view;
+  }
+
+  /** After commit: push to the user's sockets and queue the webhook. */
+  async announce(userId: string, n: NotificationView): Promise<void> {
     this.events.publish({ type: "notification", userId, notification: n });
+    await this.sendWebhook(userId, n);
   }
 
   async list(p: Principal, opts: { limit: number; unreadOnly: boolean }): Promise<NotificationView[]> {
@@ -53,4 +76,8 @@ export class Notifications {
     if (!row) throw new AppError("not_found", "notification not found");
     return notificationView(row);
   }
+}
+
+function rowOf(n: NewNotification) {
+  return { userId: n.userId, organizationId: n.organizationId, chatId: n.chatId ?? null, kind: n.kind, title: n.title, body: n.body, data: (n.data ?? {}) as Prisma.InputJsonValue };
 }

@@ -15,9 +15,10 @@ export class RetentionPurge {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async run(now = new Date(), batch = PURGE_BATCH): Promise<{ chats: number; files: number }> {
+  async run(now = this.clock(), batch = PURGE_BATCH): Promise<{ chats: number; files: number }> {
     let chats = 0;
     const orgs = await this.prisma.organization.findMany({ where: { retentionDays: { gt: 0 } } });
     for (const org of orgs) {

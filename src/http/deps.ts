@@ -3,6 +3,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
+import type { WebhookSettings } from "../chats/webhook-settings.ts";
 
 export interface ReadinessCheck {
   name: string;
@@ -12,6 +13,7 @@ export interface ReadinessCheck {
 export interface AppDeps extends ChatServices {
   prisma: PrismaClient;
   providers: ProviderService;
+  webhookSettings: WebhookSettings;
   logger: Logger;
   readiness: ReadinessCheck[];
   /** Sockets authenticated with a revoked key are disconnected (any node). */

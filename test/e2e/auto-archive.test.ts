@@ -21,8 +21,10 @@ const modes = [
 describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let run: AutoArchive;
+  // The server's calendar clock: the scheduled auto_archive job reads "now" from here.
+  let clock = new Date("2026-11-24T09:00:00Z");
   beforeAll(async () => {
-    srv = await startTestServer(mode);
+    srv = await startTestServer({ ...mode, clock: () => clock });
     run = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events), new Notifications(srv.db.prisma, srv.events));
   });
   afterAll(() => srv?.close());
@@ -82,11 +84,22 @@ describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
   });
 
-  it("the auto_archive job archives through the queue driver", async () => {
+  it("the auto_archive job archives through the queue driver, by UTC day on the server's clock", async () => {
+    clock = new Date("2027-03-02T00:01:00Z"); // auto_archive_days 1: cutoff 2027-03-01T00:00Z
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 1, retention_days: 0 } });
-    const id = await idleChat("Stale", new Date(Date.now() - 3 * 86_400_000).toISOString());
-    await srv.queues.enqueue(queueNames.autoArchive, {}, { jobId: `aa-test-${id}` });
-    await waitFor(async () => (await getChat(srv, id)).archived, { timeoutMs: 10_000 });
+    const before = await idleChat("Stale", "2027-02-28T23:59:00Z");
+    const after = await idleChat("Fresh", "2027-03-01T00:01:00Z");
+    await srv.queues.enqueue(queueNames.autoArchive, {}, { jobId: `aa-test-${before}` });
+    await waitFor(async () => (await getChat(srv, before)).archived, { timeoutMs: 10_000 });
+    expect((await getChat(srv, after)).archived).toBe(false);
+    // Later the same day: still kept. After the next UTC midnight: archived.
+    clock = new Date("2027-03-02T23:58:00Z");
+    await srv.queues.enqueue(queueNames.autoArchive, {}, { jobId: `aa-test-${after}-1` });
+    await waitFor(async () => (await srv.queues.counts(queueNames.autoArchive)).waiting + (await srv.queues.counts(queueNames.autoArchive)).active === 0);
+    expect((await getChat(srv, after)).archived).toBe(false);
+    clock = new Date("2027-03-03T00:02:00Z");
+    await srv.queues.enqueue(queueNames.autoArchive, {}, { jobId: `aa-test-${after}-2` });
+    await waitFor(async () => (await getChat(srv, after)).archived, { timeoutMs: 10_000 });
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
   });
 });

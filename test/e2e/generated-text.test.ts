@@ -7,7 +7,7 @@ import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
-import { waitFor } from "../support/wait.ts";
+import { sleep, waitFor } from "../support/wait.ts";
 
 const modes = [
   ...dbDrivers.map((db) => ({ db, redis: false })),
@@ -19,7 +19,10 @@ const prompt = (req: ReceivedRequest) => JSON.stringify((req.body as { messages:
 describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let quick: OpenAiFake;
+  let slow: OpenAiFake;
+  let slowModelId: string;
   beforeAll(async () => {
+    slow = await startOpenAiFake({ defaultReply: { text: "one two three four five six seven eight nine ten", tokenDelayMs: 150 } });
     quick = await startOpenAiFake({
       defaultReply: (req) =>
         prompt(req).includes("whole conversation")
@@ -34,10 +37,12 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     // The quick-generation model: a cheap model for titles and summaries.
     const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
     await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
+    slowModelId = (await addModel(srv, { kind: "openai", base_url: slow.baseURL, api_key: "sk-slow" })).modelId;
   });
   afterAll(async () => {
     await srv?.close();
     await quick?.close();
+    await slow?.close();
   });
 
   it("names a chat after its first turn and stores a one-line turn summary without bumping updated_at", async () => {
@@ -79,6 +84,22 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "BLANK please" } });
     await waitFor(() => quick.requests.slice(before).some((r) => prompt(r).includes("BLANK") && r.outcome === "completed"), { timeoutMs: 15_000 });
     await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary === null, { timeoutMs: 5_000 });
+  });
+
+  it("a stopped turn clears the summary and gets no new one (nor a turn-finished notification)", async () => {
+    const { chat } = await createChat(srv, { content: "summarize me first" });
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null, { timeoutMs: 15_000 });
+    const summariesBefore = quick.requests.filter((r) => prompt(r).includes("say what the assistant did")).length;
+    await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "a long answer please", model_config_id: slowModelId } });
+    await waitFor(() => slow.requests.some((r) => r.firstTokenAt !== null && r.outcome === "streaming"), { timeoutMs: 10_000 });
+    expect((await srv.api(`/api/v1/chats/${chat.id}/interrupt`, { method: "POST" })).status).toBe(200);
+    await waitForStatus(srv, chat.id, "waiting");
+    expect((await getChat(srv, chat.id)).last_turn_summary).toBeNull();
+    await sleep(500);
+    expect((await getChat(srv, chat.id)).last_turn_summary).toBeNull();
+    expect(quick.requests.filter((r) => prompt(r).includes("say what the assistant did")).length).toBe(summariesBefore);
+    const notes = await srv.db.prisma.notification.findMany({ where: { chatId: chat.id } });
+    expect(notes.map((n) => n.kind)).toEqual(["turn_finished"]); // the first turn's only
   });
 
   it("a stale summary never overwrites a newer turn's (history_version guard)", async () => {

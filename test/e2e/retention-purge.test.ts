@@ -6,15 +6,23 @@ import { RetentionPurge } from "../../src/chats/retention-purge.ts";
 import { queueNames } from "../../jobs/index.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
+import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 
-describe.each(dbDrivers)("retention purge on %s", (db) => {
+const modes = [
+  ...dbDrivers.map((db) => ({ db, redis: false })),
+  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
+];
+
+describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let purge: RetentionPurge;
+  // The server's calendar clock: the scheduled purge job reads "now" from here.
+  let now = new Date("2026-12-01T12:00:00Z");
   beforeAll(async () => {
-    srv = await startTestServer({ db });
+    srv = await startTestServer({ ...mode, clock: () => now });
     purge = new RetentionPurge(srv.db.prisma, srv.events);
   });
   afterAll(() => srv?.close());
@@ -63,9 +71,16 @@ describe.each(dbDrivers)("retention purge on %s", (db) => {
     expect(deleted.sort()).toEqual(ids.sort());
   });
 
-  it("the purge job runs through the queue driver", async () => {
-    const c = await archivedChat(new Date(Date.now() - 60 * 86_400_000).toISOString());
-    await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-${c.id}` });
+  it("the purge job runs through the queue driver on the server's clock", async () => {
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 30 } });
+    // Archived 29.5 days before the clock: kept; once the clock moves a day on, purged.
+    now = new Date("2027-06-01T12:00:00Z");
+    const c = await archivedChat("2027-05-03T00:00:00Z");
+    await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-a-${c.id}` });
+    await waitFor(async () => (await srv.queues.counts(queueNames.purge)).waiting + (await srv.queues.counts(queueNames.purge)).active === 0);
+    expect(await srv.db.prisma.chat.count({ where: { id: c.id } })).toBe(1);
+    now = new Date("2027-06-02T12:00:00Z");
+    await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-b-${c.id}` });
     await waitFor(async () => (await srv.db.prisma.chat.count({ where: { id: c.id } })) === 0, { timeoutMs: 10_000 });
   });
 });

@@ -23,6 +23,8 @@ export interface TestServerOptions {
   /** Share a Redis prefix with another test server (scale-out tests). */
   redisPrefix?: string;
   workerSettings?: Partial<WorkerSettings>;
+  /** The calendar jobs' clock (see StartOptions.clock). */
+  clock?: () => Date;
   /** Run on another test server's (Postgres) database, as a second process of one deployment would. */
   shareDatabaseWith?: TestServer;
 }
@@ -80,6 +82,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     logger,
     db,
     redisPrefix: prefix,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     // Short retry delays keep retry tests fast; everything else as in production.
     workerSettings: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 }, ...opts.workerSettings },
   });

@@ -1,4 +1,5 @@
-// /api/v1/notifications (the caller's inbox) and /api/v1/organization (settings).
+// /api/v1/notifications (the caller's inbox), /api/v1/me/webhook (where they are
+// also POSTed) and /api/v1/organization (settings).
 import { Router } from "express";
 import { z } from "zod";
 import type { AppDeps } from "../deps.ts";
@@ -7,6 +8,7 @@ import { idempotent } from "../idempotency.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { isAdmin } from "../../auth/authenticate.ts";
 import { AppError } from "../../domain/errors.ts";
+import { isWebhookUrl } from "../../domain/webhook-signature.ts";
 
 const listQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(200).default(50), unread: z.enum(["true", "false"]).optional() })
@@ -14,6 +16,14 @@ const listQuery = z
 const idParams = z.object({ id: z.uuid() });
 const orgSettings = z
   .object({ auto_archive_days: z.number().int().min(0).max(3650).optional(), retention_days: z.number().int().min(0).max(36500).optional() })
+  .strict();
+
+const webhookBody = z
+  .object({
+    url: z.string().max(2048).refine(isWebhookUrl, "must be an http:// or https:// URL"),
+    // The receiver's copy signs nothing if it is guessable.
+    secret: z.string().min(16).max(256).optional(),
+  })
   .strict();
 
 export function notificationRoutes(deps: AppDeps): Router {
@@ -29,6 +39,16 @@ export function notificationRoutes(deps: AppDeps): Router {
       return { request: { notification_id: id }, run: async () => ({ status: 200, body: await deps.notifications.markRead(principalOf(res), id) }) };
     }),
   );
+  r.get("/me/webhook", async (_req, res) => {
+    res.json(await deps.webhookSettings.get(principalOf(res)));
+  });
+  r.put("/me/webhook", async (req, res) => {
+    const b = parseInput(webhookBody, req.body);
+    res.json(await deps.webhookSettings.set(principalOf(res), { url: b.url, secret: b.secret }));
+  });
+  r.delete("/me/webhook", async (_req, res) => {
+    res.json(await deps.webhookSettings.remove(principalOf(res)));
+  });
   r.get("/organization", async (_req, res) => {
     const org = await deps.prisma.organization.findUniqueOrThrow({ where: { id: principalOf(res).organizationId } });
     res.json({ id: org.id, name: org.name, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays });

@@ -1,0 +1,20 @@
+// The `webhooks` processor: one delivery attempt per run. Retryable failures
+// (network, timeout, 408, 429, 5xx) throw and the queue retries with backoff;
+// any other answer ends the job at once.
+import { UnrecoverableJobError, type Job } from "../queue-driver.ts";
+import { WebhookDeliveryError, type WebhookDelivery } from "../../src/chats/webhook-delivery.ts";
+
+export interface WebhookJobData {
+  notificationId: string;
+}
+
+export function createWebhookProcessor(delivery: WebhookDelivery) {
+  return async (job: Job<WebhookJobData>): Promise<void> => {
+    try {
+      await delivery.deliver(job.data.notificationId, job.attempt, job.signal);
+    } catch (err) {
+      if (err instanceof WebhookDeliveryError && !err.retryable) throw new UnrecoverableJobError(err.message, { cause: err });
+      throw err;
+    }
+  };
+}

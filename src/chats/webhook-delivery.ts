@@ -1,0 +1,70 @@
+// Sends one notification to its user's webhook: a signed JSON POST. Retrying is
+// the `webhooks` queue's job; this says whether a failure is worth retrying.
+import type { SecretBox } from "../auth/secret-box.ts";
+import type { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../log.ts";
+import { isRetryableStatus, isWebhookUrl, SIGNATURE_HEADER, signWebhook } from "../domain/webhook-signature.ts";
+import { notificationView } from "./notifications.ts";
+
+export type DeliveryResult = "delivered" | "skipped";
+
+/** A failed delivery; `retryable` false means another attempt would get the same answer. */
+export class WebhookDeliveryError extends Error {
+  override name = "WebhookDeliveryError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class WebhookDelivery {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secrets: SecretBox,
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Reads the notification and the user's current webhook, then POSTs. Throws WebhookDeliveryError on failure. */
+  async deliver(notificationId: string, attempt: number, signal?: AbortSignal): Promise<DeliveryResult> {
+    const n = await this.prisma.notification.findUnique({ where: { id: notificationId }, include: { user: { select: { webhookUrl: true, webhookSecretEncrypted: true } } } });
+    const url = n?.user.webhookUrl;
+    // Removed meanwhile (or the notification was purged with its user): nothing to send.
+    if (!n || !url || !n.user.webhookSecretEncrypted) return "skipped";
+    // The API only stores http(s) URLs; this guards rows written any other way.
+    if (!isWebhookUrl(url)) {
+      this.logger.warn({ notificationId }, "webhook URL is not http(s); not delivered");
+      return "skipped";
+    }
+    const body = JSON.stringify({ type: "notification", notification: notificationView(n) });
+    const signature = signWebhook(this.secrets.decrypt(n.user.webhookSecretEncrypted), body, Math.floor(Date.now() / 1000));
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        // A redirect is an answer, not a hop: following it could land on another host or scheme.
+        redirect: "manual",
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Switchboard-Webhooks/1",
+          [SIGNATURE_HEADER]: signature,
+          "switchboard-event": `notification.${n.kind}`,
+          // Same id on every attempt: receivers de-duplicate on it.
+          "switchboard-delivery": n.id,
+          "switchboard-attempt": String(attempt),
+        },
+        body,
+      });
+    } catch (err) {
+      // Never log the URL: it may carry a token.
+      throw new WebhookDeliveryError(`webhook request failed: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}`, true);
+    }
+    await res.body?.cancel().catch(() => {});
+    if (res.ok) return "delivered";
+    throw new WebhookDeliveryError(`webhook answered ${res.status}`, isRetryableStatus(res.status));
+  }
+}

@@ -1,0 +1,230 @@
+// Turn-end notifications (finished with the summary, failed with the error) and
+// their webhook delivery: signed POSTs to a local receiver, retried with backoff by
+// the `webhooks` queue, on both queue drivers.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaces } from "../../client-kit/index.ts";
+import type { NotificationView } from "../../client-kit/protocol.ts";
+import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
+import { addModel, createChat, getChat } from "../support/chats.ts";
+import { dbDrivers } from "../support/db.ts";
+import { testRedisUrl } from "../support/env.ts";
+import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
+import { sleep, waitFor } from "../support/wait.ts";
+import { verifyWebhook } from "../../src/domain/webhook-signature.ts";
+import { Notifications } from "../../src/chats/notifications.ts";
+import { TURN_FINISHED_FALLBACK, TurnNotifications } from "../../src/chats/turn-notifications.ts";
+
+const modes = [
+  ...dbDrivers.map((db) => ({ db, redis: false })),
+  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
+];
+
+const BACKOFF_MS = 100;
+const prompt = (req: ReceivedRequest) => JSON.stringify((req.body as { messages: unknown[] }).messages);
+const isSummaryPrompt = (req: ReceivedRequest) => prompt(req).includes("say what the assistant did");
+
+interface Delivery {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  at: number;
+}
+
+/** A local webhook receiver: records every POST and answers with the next scripted status (then 200). */
+async function startReceiver() {
+  const hits: Delivery[] = [];
+  const statuses: number[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (raw += c));
+    req.on("end", () => {
+      hits.push({ headers: req.headers, raw, at: Date.now() });
+      res.writeHead(statuses.shift() ?? 200, { "content-type": "text/plain" }).end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/switchboard?token=abc`;
+  return { url, hits, statuses, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+async function inbox(srv: TestServer, key: string): Promise<NotificationView[]> {
+  return (await body(await srv.api("/api/v1/notifications", { key }))).notifications;
+}
+
+async function newUser(srv: TestServer): Promise<string> {
+  const u = await body(await srv.api("/api/v1/users", { method: "POST", json: { email: `n${Date.now()}${Math.random()}@x.test`, name: "N" } }));
+  return u.api_key as string;
+}
+
+describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (mode) => {
+  let srv: TestServer;
+  let quick: OpenAiFake;
+  let broken: OpenAiFake;
+  let brokenModelId: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  beforeAll(async () => {
+    quick = await startOpenAiFake({
+      defaultReply: (req) =>
+        isSummaryPrompt(req)
+          ? prompt(req).includes("NOSUMMARY")
+            ? { fail: { status: 400 } }
+            : { text: "Answered the question" }
+          : { text: "A title" },
+    });
+    broken = await startOpenAiFake({ defaultReply: { fail: { status: 400, body: { error: { message: "model does not exist", type: "invalid_request_error" } } } } });
+    receiver = await startReceiver();
+    srv = await startTestServer({ ...mode, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4" } });
+    const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
+    await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
+    brokenModelId = (await addModel(srv, { kind: "openai", base_url: broken.baseURL, api_key: "sk-broken" })).modelId;
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await quick?.close();
+    await broken?.close();
+    await receiver?.close();
+  });
+
+  it("a finished turn notifies its owner once, with the turn summary as the body (one model call)", async () => {
+    const key = await newUser(srv);
+    const dash = srv.socket(namespaces.chats, key);
+    await nextEvent(dash, "connect");
+    const pushed = nextEvent<NotificationView>(dash, "notification", 15_000);
+    const { chat } = await createChat(srv, { content: "what is ONE-CALL-MARKER?" }, key);
+    const n = await pushed;
+    expect(n).toMatchObject({ kind: "turn_finished", chat_id: chat.id, body: "Answered the question", read_at: null });
+    expect((await getChat(srv, chat.id, key)).last_turn_summary).toBe("Answered the question");
+    expect((await inbox(srv, key)).map((x) => x.id)).toEqual([n.id]);
+    expect(quick.requests.filter((r) => isSummaryPrompt(r) && prompt(r).includes("ONE-CALL-MARKER"))).toHaveLength(1);
+    // A retried job (or a second worker) creates nothing twice.
+    const c = await getChat(srv, chat.id, key);
+    const notes = new TurnNotifications(srv.db.prisma, new Notifications(srv.db.prisma, srv.events));
+    expect(await notes.finished(chat.id, c.history_version, "again")).toBeNull();
+    expect(await inbox(srv, key)).toHaveLength(1);
+    dash.close();
+  });
+
+  it("when the summary cannot be generated, the notification says so generically and no summary is stored", async () => {
+    const key = await newUser(srv);
+    const { chat } = await createChat(srv, { content: "NOSUMMARY please" }, key);
+    await waitFor(async () => (await inbox(srv, key)).length === 1, { timeoutMs: 15_000 });
+    const [n] = await inbox(srv, key);
+    expect(n).toMatchObject({ kind: "turn_finished", chat_id: chat.id, body: TURN_FINISHED_FALLBACK, data: { summarized: false } });
+    expect((await getChat(srv, chat.id, key)).last_turn_summary).toBeNull();
+    // Both attempts asked the model; neither wrote the fallback as a summary.
+    expect(quick.requests.filter((r) => isSummaryPrompt(r) && prompt(r).includes("NOSUMMARY")).length).toBe(2);
+  });
+
+  it("a failed turn notifies with the error, and no summary is asked for", async () => {
+    const key = await newUser(srv);
+    const { chat } = await createChat(srv, { content: "this will fail", model_config_id: brokenModelId }, key);
+    await waitFor(async () => (await getChat(srv, chat.id, key)).status === "error", { timeoutMs: 15_000 });
+    await waitFor(async () => (await inbox(srv, key)).length === 1, { timeoutMs: 10_000 });
+    const [n] = await inbox(srv, key);
+    expect(n!.kind).toBe("turn_failed");
+    expect(n!.chat_id).toBe(chat.id);
+    const c = await getChat(srv, chat.id, key);
+    expect(n!.body).toBe(`The turn failed: ${c.last_error.message}`);
+    expect(n!.data).toMatchObject({ error_kind: c.last_error.kind });
+    expect(quick.requests.some((r) => isSummaryPrompt(r) && prompt(r).includes("this will fail"))).toBe(false);
+  });
+
+  it("webhook settings: http(s) only, secret required first and never returned; bad input changes nothing", async () => {
+    const key = await newUser(srv);
+    for (const url of ["ftp://example.com/hook", "javascript:alert(1)", "file:///etc/passwd", "not a url"]) {
+      const res = await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url, secret: "s".repeat(32) } });
+      expect(res.status).toBe(400);
+      expect((await body(res)).error.code).toBe("validation_failed");
+    }
+    expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url, secret: "short" } })).status).toBe(400);
+    const noSecret = await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url } });
+    expect(noSecret.status).toBe(422);
+    expect(await body(await srv.api("/api/v1/me/webhook", { key }))).toEqual({ url: null, secret_set: false });
+    const secret = "whsec-" + "k".repeat(30);
+    const set = await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url, secret } });
+    expect(set.status).toBe(200);
+    const text = await set.text();
+    expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toEqual({ url: receiver.url, secret_set: true });
+    // Changing only the URL keeps the secret.
+    const moved = await body(await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x" } }));
+    expect(moved).toEqual({ url: "https://hooks.example.com/x", secret_set: true });
+    expect(await body(await srv.api("/api/v1/me/webhook", { method: "DELETE", key }))).toEqual({ url: null, secret_set: false });
+    expect((await srv.api("/api/v1/me/webhook", { key: null })).status).toBe(401);
+  });
+
+  it("delivers signed notifications, retrying 5xx answers with doubling backoff under the same delivery id", async () => {
+    const key = await newUser(srv);
+    const secret = "a-very-secret-signing-key";
+    expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url, secret } })).status).toBe(200);
+    const start = receiver.hits.length;
+    receiver.statuses.push(503, 500);
+    const { chat } = await createChat(srv, { content: "deliver me" }, key);
+    await waitFor(() => receiver.hits.length - start >= 3, { timeoutMs: 15_000 });
+    const hits = receiver.hits.slice(start);
+    expect(hits).toHaveLength(3);
+    const n = (await inbox(srv, key))[0]!;
+    for (const [i, h] of hits.entries()) {
+      expect(verifyWebhook(secret, h.raw, h.headers["switchboard-signature"] as string)).toBe(true);
+      expect(verifyWebhook("another-secret-entirely", h.raw, h.headers["switchboard-signature"] as string)).toBe(false);
+      expect(h.headers["content-type"]).toBe("application/json");
+      expect(h.headers["switchboard-event"]).toBe("notification.turn_finished");
+      expect(h.headers["switchboard-delivery"]).toBe(n.id);
+      expect(h.headers["switchboard-attempt"]).toBe(String(i + 1));
+      expect(JSON.parse(h.raw)).toEqual({ type: "notification", notification: n });
+    }
+    expect(JSON.parse(hits[0]!.raw).notification).toMatchObject({ chat_id: chat.id, body: "Answered the question" });
+    // Exponential backoff: at least 1x then 2x the base delay between attempts.
+    expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(BACKOFF_MS - 5);
+    expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 5);
+  });
+
+  it("does not retry an answer that will not change (4xx), gives up after the attempts, and stops once the webhook is removed", async () => {
+    const key = await newUser(srv);
+    await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url, secret: "another-signing-secret" } });
+    // 410 Gone: one attempt only.
+    let start = receiver.hits.length;
+    receiver.statuses.push(410);
+    await createChat(srv, { content: "gone" }, key);
+    await waitFor(() => receiver.hits.length - start >= 1, { timeoutMs: 15_000 });
+    await sleep(BACKOFF_MS * 8);
+    expect(receiver.hits.length - start).toBe(1);
+    // Always 503: the configured 4 attempts, then the job is dropped.
+    start = receiver.hits.length;
+    receiver.statuses.push(503, 503, 503, 503);
+    await createChat(srv, { content: "always failing" }, key);
+    await waitFor(() => receiver.hits.length - start >= 4, { timeoutMs: 15_000 });
+    await waitFor(async () => {
+      const c = await srv.queues.counts("webhooks");
+      return c.waiting + c.active + c.delayed === 0;
+    });
+    expect(receiver.hits.length - start).toBe(4);
+    receiver.statuses.length = 0;
+    // Removed: the notification still reaches the inbox, nothing is POSTed.
+    await srv.api("/api/v1/me/webhook", { method: "DELETE", key });
+    start = receiver.hits.length;
+    const before = (await inbox(srv, key)).length;
+    await createChat(srv, { content: "quiet now" }, key);
+    await waitFor(async () => (await inbox(srv, key)).length === before + 1, { timeoutMs: 15_000 });
+    await sleep(200);
+    expect(receiver.hits.length - start).toBe(0);
+  });
+});
+
+describe("webhook signatures", () => {
+  it("verify only the exact body, with the secret, within the tolerance", async () => {
+    const { signWebhook } = await import("../../src/domain/webhook-signature.ts");
+    const now = 1_800_000_000;
+    const sig = signWebhook("secret-1", '{"a":1}', now);
+    expect(sig).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
+    expect(verifyWebhook("secret-1", '{"a":1}', sig, now)).toBe(true);
+    expect(verifyWebhook("secret-1", '{"a":2}', sig, now)).toBe(false);
+    expect(verifyWebhook("secret-2", '{"a":1}', sig, now)).toBe(false);
+    expect(verifyWebhook("secret-1", '{"a":1}', sig, now + 301)).toBe(false);
+    expect(verifyWebhook("secret-1", '{"a":1}', undefined, now)).toBe(false);
+    expect(verifyWebhook("secret-1", '{"a":1}', "t=x,v1=zz", now)).toBe(false);
+  });
+});
