@@ -35,6 +35,8 @@ const envSchema = z.object({
   RECOVERY_INTERVAL_MS: ms(15_000),
   TURN_CONCURRENCY: ms(20),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  // Root chats the auto-archive job archives per organization and run (chatd's batch).
+  AUTO_ARCHIVE_LIMIT: ms(1000),
   // Notification webhooks: per-request timeout, total attempts, first retry delay (doubling).
   WEBHOOK_TIMEOUT_MS: ms(10_000),
   WEBHOOK_ATTEMPTS: ms(8),
@@ -61,6 +63,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   jsonBodyLimit: string;
   webhook: { timeoutMs: number; attempts: number; backoffMs: number };
+  autoArchiveLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnConcurrency: e.TURN_CONCURRENCY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
+    autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,
     webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
   };
 }

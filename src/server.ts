@@ -126,7 +126,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const notifications = new Notifications(db.prisma, events, createWebhookSender(queues, db.prisma, config.webhook));
     const organizer = new ChatOrganizer(db.prisma, events);
     const clock = opts.clock ?? (() => new Date());
-    const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock);
+    const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
     const idempotency = new IdempotencyStore(db.prisma);
     const workers = await startWorkers({
       prisma: db.prisma,

@@ -8,7 +8,7 @@ import { archiveCutoff, archiveDigest } from "../domain/auto-archive.ts";
 import type { ChatOrganizer } from "./chat-organizer.ts";
 import type { Notifications } from "./notifications.ts";
 
-/** Roots archived per organization and run; the next run takes the rest. */
+/** Default roots archived per organization and run (AUTO_ARCHIVE_LIMIT); the next run takes the rest. */
 export const AUTO_ARCHIVE_BATCH = 1000;
 
 export class AutoArchive {
@@ -17,21 +17,27 @@ export class AutoArchive {
     private readonly organizer: ChatOrganizer,
     private readonly notifications: Notifications,
     private readonly clock: () => Date = () => new Date(),
+    private readonly limit = AUTO_ARCHIVE_BATCH,
   ) {}
 
-  async run(now = this.clock(), limit = AUTO_ARCHIVE_BATCH): Promise<{ archived: string[] }> {
+  async run(now = this.clock(), limit = this.limit): Promise<{ archived: string[] }> {
     const orgs = await this.prisma.organization.findMany({ where: { autoArchiveDays: { gt: 0 } } });
     const archived: string[] = [];
     for (const org of orgs) {
       const cutoff = archiveCutoff(now, org.autoArchiveDays)!;
-      const candidates = await this.prisma.$queryRaw<{ id: string; owner_id: string; title: string }[]>`
-        SELECT c.id, c.owner_id, c.title FROM chats c
-        WHERE c.organization_id = ${org.id}::uuid AND c.parent_chat_id IS NULL AND c.archived = false AND c.pin_order = 0
-          AND c.status IN ('waiting', 'error') AND c.created_at < ${cutoff}
-          AND GREATEST(c.last_activity_at, COALESCE((SELECT max(k.last_activity_at) FROM chats k WHERE k.root_chat_id = c.id), c.last_activity_at)) < ${cutoff}
-        ORDER BY c.last_activity_at DESC, c.id DESC
+      // Oldest first, so a backlog larger than the limit drains from the oldest end.
+      const candidates = await this.prisma.$queryRaw<{ id: string; owner_id: string; title: string; family_activity: Date }[]>`
+        SELECT id, owner_id, title, family_activity FROM (
+          SELECT c.id, c.owner_id, c.title,
+            GREATEST(c.last_activity_at, COALESCE((SELECT max(k.last_activity_at) FROM chats k WHERE k.root_chat_id = c.id), c.last_activity_at)) AS family_activity
+          FROM chats c
+          WHERE c.organization_id = ${org.id}::uuid AND c.parent_chat_id IS NULL AND c.archived = false AND c.pin_order = 0
+            AND c.status IN ('waiting', 'error') AND c.created_at < ${cutoff}
+        ) f
+        WHERE family_activity < ${cutoff}
+        ORDER BY family_activity ASC, id ASC
         LIMIT ${limit}`;
-      const byOwner = new Map<string, string[]>();
+      const byOwner = new Map<string, { title: string; at: Date }[]>();
       for (const c of candidates) {
         const owner = { userId: c.owner_id, organizationId: org.id, apiKeyId: "", role: "member" as const };
         try {
@@ -42,9 +48,11 @@ export class AutoArchive {
           throw e;
         }
         archived.push(c.id);
-        byOwner.set(c.owner_id, [...(byOwner.get(c.owner_id) ?? []), c.title]);
+        byOwner.set(c.owner_id, [...(byOwner.get(c.owner_id) ?? []), { title: c.title, at: c.family_activity }]);
       }
-      for (const [userId, titles] of byOwner) {
+      for (const [userId, chats] of byOwner) {
+        // The digest lists the most recently active first.
+        const titles = chats.sort((a, b) => b.at.getTime() - a.at.getTime()).map((c) => c.title);
         const d = archiveDigest(titles, org.autoArchiveDays, org.retentionDays);
         const n = await this.notifications.create(this.prisma, {
           userId,

@@ -84,6 +84,25 @@ describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
   });
 
+  it("a per-run limit archives the oldest families first; the next run takes the rest", async () => {
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 3, retention_days: 0 } });
+    await run.run(new Date("2027-01-20T08:00:00Z")); // what earlier tests left behind
+    const ids = [];
+    for (const day of ["05", "03", "04", "02"]) ids.push(await idleChat(`Limited ${day}`, `2027-01-${day}T12:00:00Z`));
+    const limited = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events), new Notifications(srv.db.prisma, srv.events), () => new Date("2027-01-20T08:00:00Z"), 2);
+    const first = await limited.run();
+    expect(first.archived).toEqual([ids[3], ids[1]]); // the 2nd and the 3rd
+    const second = await limited.run();
+    expect(second.archived).toEqual([ids[2], ids[0]]);
+    const digests = await srv.db.prisma.notification.findMany({ where: { kind: "auto_archive_digest", body: { contains: "Limited" } }, orderBy: { createdAt: "asc" } });
+    // Most recent activity first in each digest.
+    expect(digests.map((d) => d.body.split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2, 12)))).toEqual([
+      ["Limited 03", "Limited 02"],
+      ["Limited 05", "Limited 04"],
+    ]);
+    await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
+  });
+
   it("the auto_archive job archives through the queue driver, by UTC day on the server's clock", async () => {
     clock = new Date("2027-03-02T00:01:00Z"); // auto_archive_days 1: cutoff 2027-03-01T00:00Z
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 1, retention_days: 0 } });
