@@ -12,7 +12,6 @@ export const queueNames = {
   titles: "titles",
   summaries: "summaries",
   autoArchive: "auto_archive",
-  digests: "digests",
   webhooks: "webhooks",
   purge: "purge",
   recovery: "recovery",
