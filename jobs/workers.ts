@@ -29,6 +29,7 @@ import { createWebhookProcessor, type WebhookJobData } from "./processors/webhoo
 import type { WebhookSender } from "../src/chats/notifications.ts";
 import type { TurnNotifications } from "../src/chats/turn-notifications.ts";
 import type { WebhookDelivery } from "../src/chats/webhook-delivery.ts";
+import type { Metrics } from "../src/metrics.ts";
 
 /** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
 const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
@@ -70,6 +71,7 @@ export interface WorkerDeps {
   purge: RetentionPurge;
   turnNotifications: TurnNotifications;
   webhooks: WebhookDelivery;
+  metrics?: Metrics;
 }
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
@@ -176,6 +178,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       requiresActionTimeoutMs: s.requiresActionTimeoutMs,
       providerIdleTimeoutMs: s.providerIdleTimeoutMs,
       onTurnEnd,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
     { concurrency: s.turnConcurrency },
   );
@@ -199,7 +202,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
   deps.queues.work<TitleJobData>(queueNames.titles, createTitleProcessor(deps.texts), { concurrency: 4 });
   deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts, deps.turnNotifications, log), { concurrency: 4 });
-  deps.queues.work<WebhookJobData>(queueNames.webhooks, createWebhookProcessor(deps.webhooks), { concurrency: 8 });
+  deps.queues.work<WebhookJobData>(queueNames.webhooks, createWebhookProcessor(deps.webhooks, deps.metrics), { concurrency: 8 });
   deps.queues.on("failed", (e) => {
     // Message only: a webhook error never carries its URL, and job data holds ids.
     log.warn({ queue: e.queue, jobId: e.jobId, attempt: e.attempt, willRetry: e.willRetry, error: e.error.message }, "background job failed");

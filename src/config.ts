@@ -35,6 +35,8 @@ const envSchema = z.object({
   RECOVERY_INTERVAL_MS: ms(15_000),
   TURN_CONCURRENCY: ms(20),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  // When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open.
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   // Root chats the auto-archive job archives per organization and run (chatd's batch).
   AUTO_ARCHIVE_LIMIT: ms(1000),
   // Notification webhooks: per-request timeout, total attempts, first retry delay (doubling).
@@ -64,6 +66,7 @@ export interface Config {
   jsonBodyLimit: string;
   webhook: { timeoutMs: number; attempts: number; backoffMs: number };
   autoArchiveLimit: number;
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,
+    metricsToken: e.METRICS_TOKEN,
     webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
   };
 }

@@ -26,6 +26,8 @@ import { Notifications } from "./chats/notifications.ts";
 import { TurnNotifications } from "./chats/turn-notifications.ts";
 import { WebhookDelivery } from "./chats/webhook-delivery.ts";
 import { WebhookSettings } from "./chats/webhook-settings.ts";
+import { createMetrics } from "./metrics.ts";
+import { namespaces } from "../client-kit/protocol.ts";
 import { AutoArchive } from "./chats/auto-archive-service.ts";
 import { RetentionPurge } from "./chats/retention-purge.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
@@ -116,6 +118,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(() => interrupts.close());
 
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
+    const metrics = createMetrics(queues);
     const store = new TurnStore(db.prisma, events);
     const turnWaker = createTurnWaker(queues);
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
@@ -137,6 +140,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       autoArchive,
       purge: new RetentionPurge(db.prisma, events, clock),
       turnNotifications: new TurnNotifications(db.prisma, notifications),
+      metrics,
       webhooks: new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs),
       queues,
       store,
@@ -173,6 +177,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       prisma: db.prisma,
       logger,
       jsonBodyLimit: config.jsonBodyLimit,
+      metrics,
+      metricsToken: config.metricsToken,
       readiness: [
         { name: "database", check: () => db.ping() },
         ...(redis ? [{ name: "redis", check: () => redis.ping() }] : []),
@@ -194,6 +200,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       idempotency,
       ...(adapterRedis ? { redis: adapterRedis, streamName: `${prefix}:socket.io` } : {}),
     });
+    metrics.setSocketCounter(() => Object.fromEntries([namespaces.chats, namespaces.chat].map((ns) => [ns, io.of(ns).sockets.size])));
     const stopFanout = startFanout(io, events);
     cleanup.push(async () => stopFanout());
     cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));

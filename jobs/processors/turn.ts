@@ -20,6 +20,7 @@ import type { StreamDelta } from "../../client-kit/protocol.ts";
 import type { MessagePart } from "../../client-kit/message-parts.ts";
 import { runTurn, type RetryPolicy, type TurnOutcome } from "../turn-loop.ts";
 import type { AbortReason, RunningTurns } from "../running-turns.ts";
+import type { Metrics, TurnEndOutcome } from "../../src/metrics.ts";
 
 export interface TurnJobData {
   chatId: string;
@@ -43,6 +44,7 @@ export interface TurnProcessorDeps {
   providerIdleTimeoutMs: number;
   /** Called with the chat as the turn left it (next turn, promotion of queued messages, summaries). */
   onTurnEnd?(chat: ChatView, how: TurnEndKind): Promise<void>;
+  metrics?: Pick<Metrics, "turnEnded" | "turnFirstToken">;
 }
 
 /** `interrupted`: a user stop ended it (no summary, no notification); `ended`: anything else. */
@@ -61,7 +63,13 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     job.signal.addEventListener("abort", onShutdown, { once: true });
     const turnId = randomUUID();
     const publisher = await deps.streams.openTurn(chatId, turnId, lease.historyVersion);
+    const startedAt = performance.now();
+    let firstToken = false;
     const publish = (part: StreamDelta) => {
+      if (!firstToken && (part.type === "text-delta" || part.type === "reasoning-delta" || part.type === "tool-call-delta")) {
+        firstToken = true;
+        deps.metrics?.turnFirstToken((performance.now() - startedAt) / 1000);
+      }
       publisher.publish(part).catch((err: unknown) => log.warn({ err }, "stream publish failed"));
     };
     let end: EndResult = null;
@@ -115,8 +123,16 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       deps.runs.remove(chatId, controller);
       publish({ type: "turn-end", status: end?.chat.status ?? "abandoned" });
     }
+    deps.metrics?.turnEnded(outcomeOf(end), (performance.now() - startedAt) / 1000, (end?.chat.last_error as { kind?: string } | null)?.kind);
     if (end) await deps.onTurnEnd?.(end.chat, end.how);
   };
+}
+
+function outcomeOf(end: EndResult): TurnEndOutcome {
+  if (!end) return "lost";
+  if (end.how === "interrupted") return "interrupted";
+  const s = end.chat.status;
+  return s === "waiting" || s === "requires_action" || s === "error" ? s : "handed_back";
 }
 
 async function endTurn(

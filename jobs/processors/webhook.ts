@@ -3,16 +3,18 @@
 // any other answer ends the job at once.
 import { UnrecoverableJobError, type Job } from "../queue-driver.ts";
 import { WebhookDeliveryError, type WebhookDelivery } from "../../src/chats/webhook-delivery.ts";
+import type { Metrics } from "../../src/metrics.ts";
 
 export interface WebhookJobData {
   notificationId: string;
 }
 
-export function createWebhookProcessor(delivery: WebhookDelivery) {
+export function createWebhookProcessor(delivery: WebhookDelivery, metrics?: Pick<Metrics, "webhookDelivery">) {
   return async (job: Job<WebhookJobData>): Promise<void> => {
     try {
-      await delivery.deliver(job.data.notificationId, job.attempt, job.signal);
+      metrics?.webhookDelivery(await delivery.deliver(job.data.notificationId, job.attempt, job.signal));
     } catch (err) {
+      metrics?.webhookDelivery("failed");
       if (err instanceof WebhookDeliveryError && !err.retryable) throw new UnrecoverableJobError(err.message, { cause: err });
       throw err;
     }

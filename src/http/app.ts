@@ -7,6 +7,7 @@ import type { AppDeps } from "./deps.ts";
 import { requireApiKey } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./error-handler.ts";
 import { meRoutes, probeRoutes } from "./routes/system.ts";
+import { metricsRoute, recordHttpMetrics } from "./routes/metrics.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -20,13 +21,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
-      // Probes are polled constantly; keep them out of the logs.
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+      // Probes and scrapes are polled constantly; keep them out of the logs.
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     }),
   );
+  app.use(recordHttpMetrics(deps.metrics));
   app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
   app.use(probeRoutes(deps));
+  app.use(metricsRoute(deps.metrics, deps.metricsToken));
 
   const api = express.Router();
   api.use(requireApiKey(deps.prisma));

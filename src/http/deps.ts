@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 import type { WebhookSettings } from "../chats/webhook-settings.ts";
+import type { Metrics } from "../metrics.ts";
 
 export interface ReadinessCheck {
   name: string;
@@ -19,4 +20,7 @@ export interface AppDeps extends ChatServices {
   /** Sockets authenticated with a revoked key are disconnected (any node). */
   onApiKeyRevoked?: (apiKeyId: string) => void;
   jsonBodyLimit: string;
+  metrics: Metrics;
+  /** Bearer token GET /metrics requires; open when undefined. */
+  metricsToken: string | undefined;
 }

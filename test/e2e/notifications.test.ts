@@ -180,6 +180,10 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     // Exponential backoff: at least 1x then 2x the base delay between attempts.
     expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(BACKOFF_MS - 5);
     expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 5);
+    // Operators see it in /metrics (open: this server sets no METRICS_TOKEN).
+    const metrics = await (await srv.api("/metrics", { key: null })).text();
+    expect(Number(/^switchboard_webhook_deliveries_total\{outcome="failed"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/^switchboard_webhook_deliveries_total\{outcome="delivered"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it("does not retry an answer that will not change (4xx), gives up after the attempts, and stops once the webhook is removed", async () => {

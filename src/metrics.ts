@@ -1,0 +1,96 @@
+// Prometheus metrics for operators: queue depth, turn latency and outcomes, job and
+// webhook failures, HTTP traffic and socket counts. One registry per server (tests run
+// several servers in one process). Queue depth is read from the queue driver at scrape
+// time: with BullMQ it is deployment-wide, so aggregate it with max, not sum.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { QueueDriver } from "../jobs/queue-driver.ts";
+import { queueNames } from "../jobs/queue-driver.ts";
+
+/** How a turn ended, as the turn processor saw it. */
+export type TurnEndOutcome = "waiting" | "requires_action" | "error" | "interrupted" | "handed_back" | "lost";
+
+export interface Metrics {
+  readonly registry: Registry;
+  turnEnded(outcome: TurnEndOutcome, seconds: number, errorKind?: string): void;
+  turnFirstToken(seconds: number): void;
+  webhookDelivery(outcome: "delivered" | "skipped" | "failed"): void;
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Socket counts per namespace, read at scrape time (the Socket.IO server is built after the metrics). */
+  setSocketCounter(count: () => Record<string, number>): void;
+}
+
+// LLM turns run from about a second to minutes; first tokens from tens of ms to tens of seconds.
+const TURN_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+const FIRST_TOKEN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export function createMetrics(queues: QueueDriver): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "switchboard_" });
+  const registers = [registry];
+
+  new Gauge({
+    name: "switchboard_queue_jobs",
+    help: "Jobs per queue and state (waiting, active, delayed incl. retries on backoff)",
+    labelNames: ["queue", "state"],
+    registers,
+    async collect() {
+      for (const q of Object.values(queueNames)) {
+        const c = await queues.counts(q);
+        this.set({ queue: q, state: "waiting" }, c.waiting);
+        this.set({ queue: q, state: "active" }, c.active);
+        this.set({ queue: q, state: "delayed" }, c.delayed);
+      }
+    },
+  });
+  const jobsCompleted = new Counter({ name: "switchboard_jobs_completed_total", help: "Jobs this process completed", labelNames: ["queue"], registers });
+  const jobsFailed = new Counter({
+    name: "switchboard_jobs_failed_total",
+    help: "Failed job attempts in this process; final=true when no retry follows",
+    labelNames: ["queue", "final"],
+    registers,
+  });
+  const jobDuration = new Histogram({ name: "switchboard_job_duration_seconds", help: "Run time of completed jobs", labelNames: ["queue"], buckets: TURN_BUCKETS, registers });
+  queues.on("completed", (e) => {
+    jobsCompleted.inc({ queue: e.queue });
+    jobDuration.observe({ queue: e.queue }, e.durationMs / 1000);
+  });
+  queues.on("failed", (e) => jobsFailed.inc({ queue: e.queue, final: String(!e.willRetry) }));
+
+  const turns = new Counter({ name: "switchboard_turns_total", help: "Turns ended in this process, by outcome", labelNames: ["outcome"], registers });
+  const turnErrors = new Counter({ name: "switchboard_turn_errors_total", help: "Turns that ended in error, by error kind", labelNames: ["kind"], registers });
+  const turnDuration = new Histogram({ name: "switchboard_turn_duration_seconds", help: "Acquisition to end of a turn", labelNames: ["outcome"], buckets: TURN_BUCKETS, registers });
+  const firstToken = new Histogram({ name: "switchboard_turn_first_token_seconds", help: "Acquisition to the first streamed text or reasoning delta", buckets: FIRST_TOKEN_BUCKETS, registers });
+  const webhooks = new Counter({ name: "switchboard_webhook_deliveries_total", help: "Webhook delivery attempts by outcome", labelNames: ["outcome"], registers });
+  const httpRequests = new Counter({ name: "switchboard_http_requests_total", help: "HTTP requests by route pattern and status", labelNames: ["method", "route", "status"], registers });
+  const httpDuration = new Histogram({ name: "switchboard_http_request_duration_seconds", help: "HTTP request duration by route pattern", labelNames: ["method", "route"], buckets: HTTP_BUCKETS, registers });
+
+  let socketCounts: () => Record<string, number> = () => ({});
+  new Gauge({
+    name: "switchboard_socket_connections",
+    help: "Connected sockets in this process, per namespace",
+    labelNames: ["namespace"],
+    registers,
+    collect() {
+      for (const [namespace, n] of Object.entries(socketCounts())) this.set({ namespace }, n);
+    },
+  });
+
+  return {
+    registry,
+    turnEnded(outcome, seconds, errorKind) {
+      turns.inc({ outcome });
+      turnDuration.observe({ outcome }, seconds);
+      if (outcome === "error") turnErrors.inc({ kind: errorKind ?? "unknown" });
+    },
+    turnFirstToken: (seconds) => firstToken.observe(seconds),
+    webhookDelivery: (outcome) => webhooks.inc({ outcome }),
+    httpRequest(method, route, status, seconds) {
+      httpRequests.inc({ method, route, status: String(status) });
+      httpDuration.observe({ method, route }, seconds);
+    },
+    setSocketCounter(count) {
+      socketCounts = count;
+    },
+  };
+}
