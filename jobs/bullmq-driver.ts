@@ -66,6 +66,9 @@ class BullmqQueueDriver implements QueueDriver {
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, WorkerEntry>();
   readonly #inFlight = new Set<InFlight>();
+  /** Every schedule this driver set, re-asserted when Redis comes back (it may have lost them). */
+  readonly #schedules = new Map<string, { queue: string; scheduleId: string; data: unknown; opts: ScheduleOptions }>();
+  #readyBefore = false;
   /** Set once close() stopped waiting: jobs that still start are handed back at once. */
   #handBackReason: Error | undefined;
   #closing: Promise<void> | undefined;
@@ -76,6 +79,23 @@ class BullmqQueueDriver implements QueueDriver {
     this.#logger = opts.logger ?? silentLogger;
     this.#events = new DriverEvents(this.#logger);
     this.#connection = this.#redis("queues");
+    // A Redis restart without persistence loses the job schedulers, and with them the
+    // recovery sweep that would re-enqueue every lost turn: put them back on reconnect.
+    this.#connection.on("ready", () => {
+      if (this.#readyBefore && !this.#closing) void this.#reassertSchedules();
+      this.#readyBefore = true;
+    });
+  }
+
+  async #reassertSchedules(): Promise<void> {
+    for (const s of this.#schedules.values()) {
+      try {
+        await this.#upsertSchedule(s.queue, s.scheduleId, s.data, s.opts);
+      } catch (err) {
+        this.#events.emit("error", err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (this.#schedules.size) this.#logger.info({ schedules: this.#schedules.size }, "Redis reconnected: job schedules re-asserted");
   }
 
   on<E extends keyof QueueDriverListener>(event: E, listener: QueueDriverListener[E]): this {
@@ -107,15 +127,17 @@ class BullmqQueueDriver implements QueueDriver {
   async schedule<D>(queue: string, scheduleId: string, data: D, opts: ScheduleOptions): Promise<void> {
     assertQueueName(queue);
     validateSchedule(scheduleId, opts);
-    await this.#queue(queue).upsertJobScheduler(
-      scheduleId,
-      { every: opts.everyMs },
-      { name: queue, data, opts: { ...removeWhenFinished } },
-    );
+    this.#schedules.set(`${queue}:${scheduleId}`, { queue, scheduleId, data, opts });
+    await this.#upsertSchedule(queue, scheduleId, data, opts);
+  }
+
+  async #upsertSchedule(queue: string, scheduleId: string, data: unknown, opts: ScheduleOptions): Promise<void> {
+    await this.#queue(queue).upsertJobScheduler(scheduleId, { every: opts.everyMs }, { name: queue, data, opts: { ...removeWhenFinished } });
   }
 
   async unschedule(queue: string, scheduleId: string): Promise<void> {
     assertQueueName(queue);
+    this.#schedules.delete(`${queue}:${scheduleId}`);
     await this.#queue(queue).removeJobScheduler(scheduleId);
   }
 

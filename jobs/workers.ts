@@ -74,15 +74,34 @@ export interface WorkerDeps {
   metrics?: Metrics;
 }
 
+/**
+ * How long a request waits for the queue before answering anyway. The chat is already
+ * pending in Postgres; if Redis is down the add completes when it returns, and if the
+ * job is lost the recovery sweep enqueues it again (design invariant 1).
+ */
+const WAKE_TIMEOUT_MS = 2_000;
+
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
-export function createTurnWaker(queues: QueueDriver): TurnWaker {
+export function createTurnWaker(queues: QueueDriver, logger?: Logger): TurnWaker {
   return {
     async wake(chat) {
-      await queues.enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
+      const added = queues.enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
         jobId: `turn-${chat.id}-${chat.version}`,
         attempts: 3,
         backoff: { type: "exponential", delayMs: 1_000 },
       });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, WAKE_TIMEOUT_MS, "timeout")));
+      try {
+        if ((await Promise.race([added, timedOut])) === "timeout") {
+          added.catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
+          logger?.warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
+        }
+      } catch (err) {
+        logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it");
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -133,7 +152,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const workerId = newWorkerId();
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
-  const turns = createTurnWaker(deps.queues);
+  const turns = createTurnWaker(deps.queues, log);
   const requestPromotion = createPromotionRequester(deps.queues);
   const s = deps.settings;
   // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.

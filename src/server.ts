@@ -97,8 +97,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const prefix = opts.redisPrefix ?? config.redisPrefix;
     if (config.redisUrl) {
       await assertRedisReachable(config.redisUrl);
-      redis = createRedis(config.redisUrl, "main");
-      adapterRedis = createRedis(config.redisUrl, "socket-adapter");
+      redis = createRedis(config.redisUrl, "main", logger);
+      adapterRedis = createRedis(config.redisUrl, "socket-adapter", logger);
       await Promise.all([redis.connect(), adapterRedis.connect()]);
       cleanup.push(async () => redis!.quit(), async () => adapterRedis!.quit());
     }
@@ -108,7 +108,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(() => streams.close());
     let interrupts: InterruptSignals;
     if (config.redisUrl && redis) {
-      const sub = createRedis(config.redisUrl, "interrupts");
+      const sub = createRedis(config.redisUrl, "interrupts", logger);
       await sub.connect();
       cleanup.push(async () => sub.quit());
       interrupts = await createRedisInterrupts(redis, sub, `${prefix}:interrupts`, logger);
@@ -120,7 +120,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
     const metrics = createMetrics(queues);
     const store = new TurnStore(db.prisma, events);
-    const turnWaker = createTurnWaker(queues);
+    const turnWaker = createTurnWaker(queues, logger);
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);

@@ -8,12 +8,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { Redis } from "ioredis";
 import { createStreamBus } from "../../src/chats/stream/index.ts";
 import { joinStream } from "../../src/chats/stream/index.ts";
 import { spawnServer, type ServerProcess } from "../support/process.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { adminQuery, withDatabase } from "../support/global-setup.ts";
-import { deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
+import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
 import { dbDrivers } from "../support/db.ts";
 import { listMessages, waitForStatus } from "../support/chats.ts";
 import { waitFor } from "../support/wait.ts";
@@ -148,3 +151,70 @@ describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }
     expect(await b.exited()).toBe(0);
   });
 });
+
+// Redis restarted with its data lost (no persistence, as on this machine): every job,
+// the recovery sweep's schedule included, is gone. The driver re-asserts its schedules
+// on reconnect, the sweep re-enqueues the pending chat whose job was lost, and new
+// turns run as before. A private redis-server, so the shared one is never touched.
+describe.each(pg && redis ? [{ pg }] : [])("Redis restarted without its data", () => {
+  let srv: TestServer;
+  let port = 0;
+  let redisProc: ChildProcess | undefined;
+  const startRedis = async () => {
+    redisProc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    probe.on("error", () => {}); // refused until the server listens: the rejected connect says so
+    await waitFor(async () => probe.connect().then(() => true, () => false), { timeoutMs: 10_000, message: "private redis-server did not start" });
+    probe.disconnect();
+  };
+  beforeAll(async () => {
+    port = await freePort();
+    await startRedis();
+    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    redisProc?.kill("SIGKILL");
+  });
+
+  it("re-creates the job schedules, so a turn whose job was lost resumes, and new turns run", async () => {
+    expect(srv.queues.kind).toBe("bullmq");
+    const first = await body(await srv.api("/api/v1/chats", { method: "POST", json: { content: "before the restart" } }));
+    await waitForStatus(srv, first.chat.id, "waiting");
+
+    const dead = redisProc!;
+    dead.kill("SIGKILL");
+    await new Promise((r) => dead.once("exit", r));
+    // A chat whose turn job died with Redis.
+    const admin = await srv.db.prisma.user.findFirstOrThrow();
+    const model = await srv.db.prisma.modelConfig.findFirstOrThrow({ where: { isDefault: true } });
+    const lost = await srv.db.prisma.chat.create({
+      data: {
+        organizationId: model.organizationId,
+        ownerId: admin.id,
+        lastModelConfigId: model.id,
+        status: "pending",
+        historyVersion: 1,
+        messages: { create: { role: "user", content: [{ type: "text", text: "lost with Redis" }], createdBy: admin.id } },
+      },
+    });
+    // Sent while Redis is down: Postgres has it, so the API answers (the job is added on reconnect).
+    const during = await srv.api("/api/v1/chats", { method: "POST", json: { content: "during the outage" } });
+    expect(during.status).toBe(201);
+    const duringChat = (await body(during)).chat;
+    await startRedis();
+    await waitForStatus(srv, lost.id, "waiting", 20_000);
+    await waitForStatus(srv, duringChat.id, "waiting", 20_000);
+    expect(text((await listMessages(srv, lost.id))[1])).toBe("Echo: lost with Redis");
+    const after = await body(await srv.api("/api/v1/chats", { method: "POST", json: { content: "after the restart" } }));
+    await waitForStatus(srv, after.chat.id, "waiting");
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}

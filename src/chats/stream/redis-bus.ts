@@ -121,8 +121,7 @@ class RedisStreamBus implements StreamBus {
     this.#limits = resolveLimits(opts);
     this.#logger = opts.logger ?? silentStreamLogger;
     this.#markerChannel = `${this.#prefix}:stream:bus:${randomUUID()}`;
-    this.#commands = createRedis(this.#url, "stream");
-    this.#commands.on("error", (err) => this.#logger.warn({ err }, "stream bus redis error"));
+    this.#commands = createRedis(this.#url, "stream", this.#logger);
     this.#commands.defineCommand("sbStreamOpen", { numberOfKeys: 2, lua: OPEN_TURN_LUA });
     this.#commands.defineCommand("sbStreamPublish", { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.#commands.defineCommand("sbStreamSnapshot", { numberOfKeys: 2, lua: SNAPSHOT_LUA });
@@ -262,9 +261,8 @@ class RedisStreamBus implements StreamBus {
 
   #subscriberConnection(): Redis {
     if (this.#subscriber) return this.#subscriber;
-    const sub = createRedis(this.#url, "stream-sub");
+    const sub = createRedis(this.#url, "stream-sub", this.#logger);
     let readyBefore = false;
-    sub.on("error", (err) => this.#logger.warn({ err }, "stream bus subscriber redis error"));
     sub.on("ready", () => {
       if (readyBefore) this.#logger.warn({}, "stream bus subscriber reconnected: live envelopes published meanwhile were lost");
       readyBefore = true;
