@@ -61,13 +61,31 @@ export class Notifications {
     await this.sendWebhook(userId, n);
   }
 
-  async list(p: Principal, opts: { limit: number; unreadOnly: boolean }): Promise<NotificationView[]> {
-    const rows = await this.prisma.notification.findMany({
-      where: { userId: p.userId, organizationId: p.organizationId, ...(opts.unreadOnly ? { readAt: null } : {}) },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      take: opts.limit,
-    });
-    return rows.map(notificationView);
+  /** Newest first; `before` (a notification id) continues after that one. */
+  async list(p: Principal, opts: { limit: number; unreadOnly: boolean; before?: string | undefined }): Promise<{ notifications: NotificationView[]; unread_count: number; next_cursor: string | null }> {
+    const mine = { userId: p.userId, organizationId: p.organizationId };
+    let after: Prisma.NotificationWhereInput = {};
+    if (opts.before) {
+      const c = await this.prisma.notification.findFirst({ where: { id: opts.before, ...mine }, select: { id: true, createdAt: true } });
+      if (!c) throw new AppError("validation_failed", "before is not one of your notifications", { field: "before" });
+      after = { OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }] };
+    }
+    const [rows, unread] = await Promise.all([
+      this.prisma.notification.findMany({
+        where: { ...mine, ...(opts.unreadOnly ? { readAt: null } : {}), ...after },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: opts.limit + 1,
+      }),
+      this.prisma.notification.count({ where: { ...mine, readAt: null } }),
+    ]);
+    const page = rows.slice(0, opts.limit);
+    return { notifications: page.map(notificationView), unread_count: unread, next_cursor: rows.length > opts.limit ? page[page.length - 1]!.id : null };
+  }
+
+  /** Marks every unread notification read; returns how many changed. */
+  async markAllRead(p: Principal): Promise<{ marked: number }> {
+    const { count } = await this.prisma.notification.updateMany({ where: { userId: p.userId, organizationId: p.organizationId, readAt: null }, data: { readAt: new Date() } });
+    return { marked: count };
   }
 
   async markRead(p: Principal, id: string): Promise<NotificationView> {

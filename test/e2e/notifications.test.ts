@@ -132,6 +132,33 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     expect(quick.requests.some((r) => isSummaryPrompt(r) && prompt(r).includes("this will fail"))).toBe(false);
   });
 
+  it("the inbox pages newest first with a cursor, counts unread, and marks all read", async () => {
+    const key = await newUser(srv);
+    const me = (await body(await srv.api("/api/v1/me", { key }))).user;
+    const other = await newUser(srv);
+    const notes = new Notifications(srv.db.prisma, srv.events);
+    const org = (await body(await srv.api("/api/v1/organization", { key }))).id;
+    for (let i = 0; i < 5; i++) await notes.create(srv.db.prisma, { userId: me.id, organizationId: org, kind: "turn_finished", title: `n${i}`, body: "b" });
+    const page1 = await body(await srv.api("/api/v1/notifications?limit=2", { key }));
+    expect(page1.notifications.map((n: NotificationView) => n.title)).toEqual(["n4", "n3"]);
+    expect(page1.unread_count).toBe(5);
+    const page2 = await body(await srv.api(`/api/v1/notifications?limit=2&before=${page1.next_cursor}`, { key }));
+    expect(page2.notifications.map((n: NotificationView) => n.title)).toEqual(["n2", "n1"]);
+    const page3 = await body(await srv.api(`/api/v1/notifications?limit=2&before=${page2.next_cursor}`, { key }));
+    expect(page3.notifications.map((n: NotificationView) => n.title)).toEqual(["n0"]);
+    expect(page3.next_cursor).toBeNull();
+    // Someone else's notification is not a cursor (and says nothing about it).
+    const foreign = await srv.api(`/api/v1/notifications?before=${page1.next_cursor}`, { key: other });
+    expect(foreign.status).toBe(400);
+    expect((await srv.api("/api/v1/notifications?before=nope", { key })).status).toBe(400);
+    await srv.api(`/api/v1/notifications/${page1.notifications[0].id}/read`, { method: "POST", key });
+    expect((await body(await srv.api("/api/v1/notifications", { key }))).unread_count).toBe(4);
+    expect(await body(await srv.api("/api/v1/notifications/read-all", { method: "POST", key }))).toEqual({ marked: 4 });
+    expect(await body(await srv.api("/api/v1/notifications/read-all", { method: "POST", key }))).toEqual({ marked: 0 });
+    const after = await body(await srv.api("/api/v1/notifications?unread=true", { key }));
+    expect(after).toMatchObject({ notifications: [], unread_count: 0 });
+  });
+
   it("webhook settings: http(s) only, secret required first and never returned; bad input changes nothing", async () => {
     const key = await newUser(srv);
     for (const url of ["ftp://example.com/hook", "javascript:alert(1)", "file:///etc/passwd", "not a url"]) {

@@ -11,7 +11,7 @@ import { AppError } from "../../domain/errors.ts";
 import { isWebhookUrl } from "../../domain/webhook-signature.ts";
 
 const listQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(200).default(50), unread: z.enum(["true", "false"]).optional() })
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(50), unread: z.enum(["true", "false"]).optional(), before: z.uuid().optional() })
   .strict();
 const idParams = z.object({ id: z.uuid() });
 const orgSettings = z
@@ -30,7 +30,11 @@ export function notificationRoutes(deps: AppDeps): Router {
   const r = Router();
   r.get("/notifications", async (req, res) => {
     const q = parseInput(listQuery, req.query, "query");
-    res.json({ notifications: await deps.notifications.list(principalOf(res), { limit: q.limit, unreadOnly: q.unread === "true" }) });
+    res.json(await deps.notifications.list(principalOf(res), { limit: q.limit, unreadOnly: q.unread === "true", before: q.before }));
+  });
+  // Naturally idempotent (a repeat marks nothing more), so no idempotency key is needed.
+  r.post("/notifications/read-all", async (_req, res) => {
+    res.json(await deps.notifications.markAllRead(principalOf(res)));
   });
   r.post(
     "/notifications/:id/read",
