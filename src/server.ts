@@ -131,6 +131,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const clock = opts.clock ?? (() => new Date());
     const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
     const idempotency = new IdempotencyStore(db.prisma);
+    const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs);
     const workers = await startWorkers({
       prisma: db.prisma,
       events,
@@ -141,7 +142,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       purge: new RetentionPurge(db.prisma, events, clock),
       turnNotifications: new TurnNotifications(db.prisma, notifications),
       metrics,
-      webhooks: new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs),
+      webhooks: webhookDelivery,
       queues,
       store,
       streams,
@@ -170,6 +171,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       texts,
       notifications,
       webhookSettings: new WebhookSettings(db.prisma, secrets),
+      webhookDelivery,
       onApiKeyRevoked: (id) => revokedKeyHook(id),
       chats,
       idempotency,

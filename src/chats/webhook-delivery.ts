@@ -1,5 +1,6 @@
 // Sends one notification to its user's webhook: a signed JSON POST. Retrying is
 // the `webhooks` queue's job; this says whether a failure is worth retrying.
+import { randomUUID } from "node:crypto";
 import type { SecretBox } from "../auth/secret-box.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
@@ -39,7 +40,27 @@ export class WebhookDelivery {
       return "skipped";
     }
     const body = JSON.stringify({ type: "notification", notification: notificationView(n) });
-    const signature = signWebhook(this.secrets.decrypt(n.user.webhookSecretEncrypted), body, Math.floor(Date.now() / 1000));
+    await this.post(url, n.user.webhookSecretEncrypted, { event: `notification.${n.kind}`, deliveryId: n.id, attempt, body }, signal);
+    return "delivered";
+  }
+
+  /** A signed `ping` to the user's webhook, once, so they can check their receiver. Null when no webhook is set. */
+  async ping(userId: string): Promise<{ delivered: boolean; error: string | null } | null> {
+    const u = await this.prisma.user.findUnique({ where: { id: userId }, select: { webhookUrl: true, webhookSecretEncrypted: true } });
+    if (!u?.webhookUrl || !u.webhookSecretEncrypted || !isWebhookUrl(u.webhookUrl)) return null;
+    const deliveryId = randomUUID();
+    const body = JSON.stringify({ type: "ping", delivery_id: deliveryId, sent_at: new Date().toISOString() });
+    try {
+      await this.post(u.webhookUrl, u.webhookSecretEncrypted, { event: "ping", deliveryId, attempt: 1, body });
+      return { delivered: true, error: null };
+    } catch (err) {
+      if (err instanceof WebhookDeliveryError) return { delivered: false, error: err.message };
+      throw err;
+    }
+  }
+
+  private async post(url: string, sealedSecret: string, d: { event: string; deliveryId: string; attempt: number; body: string }, signal?: AbortSignal): Promise<void> {
+    const signature = signWebhook(this.secrets.decrypt(sealedSecret), d.body, Math.floor(Date.now() / 1000));
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
@@ -52,19 +73,18 @@ export class WebhookDelivery {
           "content-type": "application/json",
           "user-agent": "Switchboard-Webhooks/1",
           [SIGNATURE_HEADER]: signature,
-          "switchboard-event": `notification.${n.kind}`,
+          "switchboard-event": d.event,
           // Same id on every attempt: receivers de-duplicate on it.
-          "switchboard-delivery": n.id,
-          "switchboard-attempt": String(attempt),
+          "switchboard-delivery": d.deliveryId,
+          "switchboard-attempt": String(d.attempt),
         },
-        body,
+        body: d.body,
       });
     } catch (err) {
       // Never log the URL: it may carry a token.
       throw new WebhookDeliveryError(`webhook request failed: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}`, true);
     }
     await res.body?.cancel().catch(() => {});
-    if (res.ok) return "delivered";
-    throw new WebhookDeliveryError(`webhook answered ${res.status}`, isRetryableStatus(res.status));
+    if (!res.ok) throw new WebhookDeliveryError(`webhook answered ${res.status}`, isRetryableStatus(res.status));
   }
 }

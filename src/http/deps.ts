@@ -4,6 +4,7 @@ import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
 import type { WebhookSettings } from "../chats/webhook-settings.ts";
+import type { WebhookDelivery } from "../chats/webhook-delivery.ts";
 import type { Metrics } from "../metrics.ts";
 
 export interface ReadinessCheck {
@@ -15,6 +16,7 @@ export interface AppDeps extends ChatServices {
   prisma: PrismaClient;
   providers: ProviderService;
   webhookSettings: WebhookSettings;
+  webhookDelivery: WebhookDelivery;
   logger: Logger;
   readiness: ReadinessCheck[];
   /** Sockets authenticated with a revoked key are disconnected (any node). */

@@ -179,7 +179,22 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     // Changing only the URL keeps the secret.
     const moved = await body(await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x" } }));
     expect(moved).toEqual({ url: "https://hooks.example.com/x", secret_set: true });
+    // A test ping: signed, sent once, the receiver's answer reported.
+    await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url } });
+    const start = receiver.hits.length;
+    const ping = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });
+    expect(ping.status).toBe(200);
+    expect(await body(ping)).toEqual({ delivered: true, error: null });
+    const hit = receiver.hits[start]!;
+    expect(hit.headers["switchboard-event"]).toBe("ping");
+    expect(verifyWebhook(secret, hit.raw, hit.headers["switchboard-signature"] as string)).toBe(true);
+    expect(JSON.parse(hit.raw)).toMatchObject({ type: "ping", delivery_id: hit.headers["switchboard-delivery"] });
+    receiver.statuses.push(500);
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST", key }))).toEqual({ delivered: false, error: "webhook answered 500" });
+    expect(receiver.hits.length - start).toBe(2); // a test is never retried
     expect(await body(await srv.api("/api/v1/me/webhook", { method: "DELETE", key }))).toEqual({ url: null, secret_set: false });
+    const none = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });
+    expect(none.status).toBe(409);
     expect((await srv.api("/api/v1/me/webhook", { key: null })).status).toBe(401);
   });
 

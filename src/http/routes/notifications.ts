@@ -50,6 +50,12 @@ export function notificationRoutes(deps: AppDeps): Router {
     const b = parseInput(webhookBody, req.body);
     res.json(await deps.webhookSettings.set(principalOf(res), { url: b.url, secret: b.secret }));
   });
+  // One signed `ping`, sent now, so a user can check their receiver and secret.
+  r.post("/me/webhook/test", async (_req, res) => {
+    const result = await deps.webhookDelivery.ping(principalOf(res).userId);
+    if (!result) throw new AppError("conflict", "no webhook is set: PUT /api/v1/me/webhook first");
+    res.json(result);
+  });
   r.delete("/me/webhook", async (_req, res) => {
     res.json(await deps.webhookSettings.remove(principalOf(res)));
   });
