@@ -39,6 +39,8 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   // Root chats the auto-archive job archives per organization and run (chatd's batch).
   AUTO_ARCHIVE_LIMIT: ms(1000),
+  // The purge job deletes notifications older than this (0 keeps them).
+  NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(90),
   // Notification webhooks: per-request timeout, total attempts, first retry delay (doubling).
   WEBHOOK_TIMEOUT_MS: ms(10_000),
   WEBHOOK_ATTEMPTS: ms(8),
@@ -67,6 +69,7 @@ export interface Config {
   webhook: { timeoutMs: number; attempts: number; backoffMs: number };
   autoArchiveLimit: number;
   metricsToken: string | undefined;
+  notificationRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,
     metricsToken: e.METRICS_TOKEN,
+    notificationRetentionDays: e.NOTIFICATION_RETENTION_DAYS,
     webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
   };
 }

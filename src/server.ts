@@ -139,7 +139,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       toolResults,
       texts,
       autoArchive,
-      purge: new RetentionPurge(db.prisma, events, clock),
+      purge: new RetentionPurge(db.prisma, events, clock, config.notificationRetentionDays),
       turnNotifications: new TurnNotifications(db.prisma, notifications),
       metrics,
       webhooks: webhookDelivery,

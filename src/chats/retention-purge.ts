@@ -3,6 +3,7 @@
 // (messages, queue, diff status, file links — by foreign-key cascade), then files
 // no chat links any more. In batches, each its own short transaction, so a large
 // purge never holds long locks. retention_days 0 keeps archived chats forever.
+// Notifications older than NOTIFICATION_RETENTION_DAYS go too.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { ChatEvents } from "./events.ts";
 import { chatView } from "./views.ts";
@@ -10,15 +11,18 @@ import { chatView } from "./views.ts";
 /** Rows per delete statement; small enough that each transaction is short. */
 export const PURGE_BATCH = 500;
 const DAY_MS = 86_400_000;
+const ORPHAN_FILE_GRACE_MS = 60 * 60_000;
 
 export class RetentionPurge {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
     private readonly clock: () => Date = () => new Date(),
+    /** Notifications older than this many days are deleted; 0 keeps them. */
+    private readonly notificationRetentionDays = 90,
   ) {}
 
-  async run(now = this.clock(), batch = PURGE_BATCH): Promise<{ chats: number; files: number }> {
+  async run(now = this.clock(), batch = PURGE_BATCH): Promise<{ chats: number; files: number; notifications: number }> {
     let chats = 0;
     const orgs = await this.prisma.organization.findMany({ where: { retentionDays: { gt: 0 } } });
     for (const org of orgs) {
@@ -41,12 +45,24 @@ export class RetentionPurge {
       }
     }
     let files = 0;
+    // A file younger than the grace may be between its upload and its first link.
+    const unlinked = { links: { none: {} }, createdAt: { lt: new Date(now.getTime() - ORPHAN_FILE_GRACE_MS) } };
     for (;;) {
-      const orphans = await this.prisma.chatFile.findMany({ where: { links: { none: {} } }, select: { id: true }, take: batch });
+      const orphans = await this.prisma.chatFile.findMany({ where: unlinked, select: { id: true }, take: batch });
       if (orphans.length === 0) break;
-      files += (await this.prisma.chatFile.deleteMany({ where: { id: { in: orphans.map((f) => f.id) }, links: { none: {} } } })).count;
+      files += (await this.prisma.chatFile.deleteMany({ where: { id: { in: orphans.map((f) => f.id) }, ...unlinked } })).count;
       if (orphans.length < batch) break;
     }
-    return { chats, files };
+    let notifications = 0;
+    if (this.notificationRetentionDays > 0) {
+      const before = new Date(now.getTime() - this.notificationRetentionDays * DAY_MS);
+      for (;;) {
+        const old = await this.prisma.notification.findMany({ where: { createdAt: { lt: before } }, select: { id: true }, take: batch });
+        if (old.length === 0) break;
+        notifications += (await this.prisma.notification.deleteMany({ where: { id: { in: old.map((n) => n.id) } } })).count;
+        if (old.length < batch) break;
+      }
+    }
+    return { chats, files, notifications };
   }
 }

@@ -45,20 +45,20 @@ describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
     });
     await srv.db.prisma.chatQueuedMessage.create({ data: { chatId: root.id, content: [], createdBy: root.ownerId } });
     await srv.db.prisma.chatDiffStatus.create({ data: { chatId: root.id, url: "https://x.test/pr/1" } });
-    const linked = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "a.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("a") } });
+    const linked = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "a.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("a"), createdAt: new Date("2026-10-01T00:00:00Z") } });
     await srv.db.prisma.chatFileLink.create({ data: { chatId: root.id, fileId: linked.id } });
     const keptFile = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "b.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("b") } });
     await srv.db.prisma.chatFileLink.create({ data: { chatId: recent.id, fileId: keptFile.id } });
 
     // Retention 0 keeps everything.
-    expect(await purge.run(now, 2)).toEqual({ chats: 0, files: 0 });
+    expect(await purge.run(now, 2)).toEqual({ chats: 0, files: 0, notifications: 0 });
     await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 30 } });
     const dash = srv.socket(namespaces.chats);
     await nextEvent(dash, "connect");
     const deleted: string[] = [];
     dash.on("chat:deleted", (e: WatchEvent) => deleted.push(e.chat_id));
     const r = await purge.run(now, 2); // batches of 2 roots
-    expect(r).toEqual({ chats: 6, files: 1 });
+    expect(r).toEqual({ chats: 6, files: 1, notifications: 0 });
     const ids = [...oldOnes.map((c) => c.id), child.id];
     expect(await srv.db.prisma.chat.count({ where: { id: { in: ids } } })).toBe(0);
     expect(await srv.db.prisma.chatMessage.count({ where: { chatId: { in: ids } } })).toBe(0);
@@ -69,6 +69,27 @@ describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
     expect(await srv.db.prisma.chat.count({ where: { id: recent.id } })).toBe(1);
     await waitFor(() => deleted.length === 6);
     expect(deleted.sort()).toEqual(ids.sort());
+  });
+
+  it("keeps an unlinked file for an hour (it may be on its way to a chat) and deletes notifications past their retention", async () => {
+    const now = new Date("2027-02-01T12:00:00Z");
+    const admin = await srv.db.prisma.user.findFirstOrThrow();
+    const org = await srv.db.prisma.organization.findFirstOrThrow();
+    const file = (createdAt: string) => srv.db.prisma.chatFile.create({ data: { ownerId: admin.id, organizationId: org.id, name: "u.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("u"), createdAt: new Date(createdAt) } });
+    const fresh = await file("2027-02-01T11:30:00Z");
+    const stale = await file("2027-02-01T10:30:00Z");
+    const note = (createdAt: string) => srv.db.prisma.notification.create({ data: { userId: admin.id, organizationId: org.id, kind: "turn_finished", title: "t", body: "b", createdAt: new Date(createdAt) } });
+    const oldNotes = await Promise.all(["2026-10-01T00:00:00Z", "2026-11-03T11:59:00Z", "2026-10-15T00:00:00Z"].map(note));
+    const kept = await note("2026-11-03T12:01:00Z"); // the cutoff, 90 days before `now`, is 2026-11-03T12:00Z
+    const r = await new RetentionPurge(srv.db.prisma, srv.events, () => now, 90).run(undefined, 2);
+    expect(r.notifications).toBe(3);
+    expect(await srv.db.prisma.chatFile.count({ where: { id: { in: [fresh.id, stale.id] } } })).toBe(1);
+    expect(await srv.db.prisma.chatFile.count({ where: { id: fresh.id } })).toBe(1);
+    expect(await srv.db.prisma.notification.count({ where: { id: { in: oldNotes.map((n) => n.id) } } })).toBe(0);
+    expect(await srv.db.prisma.notification.count({ where: { id: kept.id } })).toBe(1);
+    // 0 keeps notifications forever.
+    expect((await new RetentionPurge(srv.db.prisma, srv.events, () => new Date("2099-01-01T00:00:00Z"), 0).run()).notifications).toBe(0);
+    expect(await srv.db.prisma.notification.count({ where: { id: kept.id } })).toBe(1);
   });
 
   it("the purge job runs through the queue driver on the server's clock", async () => {
