@@ -34,7 +34,9 @@ const IN_PROGRESS = 0;
  * replays on the REST route (and vice versa).
  */
 export const idempotentCommands = commandRoutes;
-export type IdempotentCommand = CommandName;
+/** Mutations with a REST route only (no socket command), keyed the same way. */
+export type RestOnlyCommand = "notification:read_all" | "webhook:test";
+export type IdempotentCommand = CommandName | RestOnlyCommand;
 
 /** The stored operation name of a command: the command name, for its REST route and its socket event alike. */
 export function operationName(command: IdempotentCommand): string {

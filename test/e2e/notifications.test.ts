@@ -153,7 +153,10 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     expect((await srv.api("/api/v1/notifications?before=nope", { key })).status).toBe(400);
     await srv.api(`/api/v1/notifications/${page1.notifications[0].id}/read`, { method: "POST", key });
     expect((await body(await srv.api("/api/v1/notifications", { key }))).unread_count).toBe(4);
-    expect(await body(await srv.api("/api/v1/notifications/read-all", { method: "POST", key }))).toEqual({ marked: 4 });
+    const readAll = () => srv.api("/api/v1/notifications/read-all", { method: "POST", key, headers: { "idempotency-key": "read-all-1" } });
+    expect(await body(await readAll())).toEqual({ marked: 4 });
+    // The same key replays the first answer; a new request marks nothing more.
+    expect(await body(await readAll())).toEqual({ marked: 4 });
     expect(await body(await srv.api("/api/v1/notifications/read-all", { method: "POST", key }))).toEqual({ marked: 0 });
     const after = await body(await srv.api("/api/v1/notifications?unread=true", { key }));
     expect(after).toMatchObject({ notifications: [], unread_count: 0 });
@@ -190,7 +193,9 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     expect(verifyWebhook(secret, hit.raw, hit.headers["switchboard-signature"] as string)).toBe(true);
     expect(JSON.parse(hit.raw)).toMatchObject({ type: "ping", delivery_id: hit.headers["switchboard-delivery"] });
     receiver.statuses.push(500);
-    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST", key }))).toEqual({ delivered: false, error: "webhook answered 500" });
+    const retriedTest = () => srv.api("/api/v1/me/webhook/test", { method: "POST", key, headers: { "idempotency-key": "ping-2" } });
+    expect(await body(await retriedTest())).toEqual({ delivered: false, error: "webhook answered 500" });
+    expect(await body(await retriedTest())).toEqual({ delivered: false, error: "webhook answered 500" }); // replayed, not re-sent
     expect(receiver.hits.length - start).toBe(2); // a test is never retried
     expect(await body(await srv.api("/api/v1/me/webhook", { method: "DELETE", key }))).toEqual({ url: null, secret_set: false });
     const none = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });

@@ -32,10 +32,13 @@ export function notificationRoutes(deps: AppDeps): Router {
     const q = parseInput(listQuery, req.query, "query");
     res.json(await deps.notifications.list(principalOf(res), { limit: q.limit, unreadOnly: q.unread === "true", before: q.before }));
   });
-  // Naturally idempotent (a repeat marks nothing more), so no idempotency key is needed.
-  r.post("/notifications/read-all", async (_req, res) => {
-    res.json(await deps.notifications.markAllRead(principalOf(res)));
-  });
+  r.post(
+    "/notifications/read-all",
+    idempotent(deps.idempotency, "notification:read_all", (_req, res) => ({
+      request: {},
+      run: async () => ({ status: 200, body: await deps.notifications.markAllRead(principalOf(res)) }),
+    })),
+  );
   r.post(
     "/notifications/:id/read",
     idempotent(deps.idempotency, "notification:read", (req, res) => {
@@ -51,11 +54,17 @@ export function notificationRoutes(deps: AppDeps): Router {
     res.json(await deps.webhookSettings.set(principalOf(res), { url: b.url, secret: b.secret }));
   });
   // One signed `ping`, sent now, so a user can check their receiver and secret.
-  r.post("/me/webhook/test", async (_req, res) => {
-    const result = await deps.webhookDelivery.ping(principalOf(res).userId);
-    if (!result) throw new AppError("conflict", "no webhook is set: PUT /api/v1/me/webhook first");
-    res.json(result);
-  });
+  r.post(
+    "/me/webhook/test",
+    idempotent(deps.idempotency, "webhook:test", (_req, res) => ({
+      request: {},
+      run: async () => {
+        const result = await deps.webhookDelivery.ping(principalOf(res).userId);
+        if (!result) throw new AppError("conflict", "no webhook is set: PUT /api/v1/me/webhook first");
+        return { status: 200, body: result };
+      },
+    })),
+  );
   r.delete("/me/webhook", async (_req, res) => {
     res.json(await deps.webhookSettings.remove(principalOf(res)));
   });
