@@ -1,5 +1,5 @@
 // Titles and turn summaries from the quick-generation model, on the queue drivers.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
 import { addModel, createChat, getChat, waitForStatus } from "../support/chats.ts";
@@ -100,6 +100,26 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     expect(quick.requests.filter((r) => prompt(r).includes("say what the assistant did")).length).toBe(summariesBefore);
     const notes = await srv.db.prisma.notification.findMany({ where: { chatId: chat.id } });
     expect(notes.map((n) => n.kind)).toEqual(["turn_finished"]); // the first turn's only
+  });
+
+  it("with the server's clock a year ahead, title and summary writes still leave updated_at alone", async () => {
+    const { chat } = await createChat(srv, { content: "clockwork question" });
+    await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null, { timeoutMs: 15_000 });
+    // Undo the automatic title so the title job has work again.
+    await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { title: "clockwork question", titleSource: "fallback", lastTurnSummary: null } });
+    const before = await getChat(srv, chat.id);
+    const texts = new (await import("../../src/chats/generated-text-service.ts")).GeneratedTextService(srv.db.prisma, srv.secrets, srv.events);
+    // Only Date is faked: timers and I/O run as usual, so the fake provider still answers.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2027-12-01T00:00:00Z") });
+    try {
+      expect((await texts.autoTitle(chat.id))?.title).toBe("Deploying the app");
+      expect((await texts.summarize(chat.id, before.history_version))?.last_turn_summary).toBe("Explained the deployment steps");
+    } finally {
+      vi.useRealTimers();
+    }
+    const after = await getChat(srv, chat.id);
+    expect(after.updated_at).toBe(before.updated_at);
+    expect(after.version).toBeGreaterThan(before.version);
   });
 
   it("a stale summary never overwrites a newer turn's (history_version guard)", async () => {
