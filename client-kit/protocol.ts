@@ -185,6 +185,8 @@ export interface NotificationView {
   data: unknown;
   read_at: string | null;
   created_at: string;
+  /** The webhook delivery of this notification; null when the user had no webhook. */
+  webhook: { status: "pending" | "delivered" | "failed" | "skipped"; attempts: number; last_error: string | null } | null;
 }
 
 export interface PendingToolCall {

@@ -129,12 +129,14 @@ export interface WebhookRetryPolicy {
 export function createWebhookSender(queues: QueueDriver, prisma: PrismaClient, policy: WebhookRetryPolicy): WebhookSender {
   return async (userId, n) => {
     const user = await prisma.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
-    if (!user?.webhookUrl) return;
+    if (!user?.webhookUrl) return false;
+    await prisma.notification.update({ where: { id: n.id }, data: { webhookStatus: "pending" } });
     await queues.enqueue<WebhookJobData>(queueNames.webhooks, { notificationId: n.id }, {
       jobId: `webhook-${n.id}`,
       attempts: policy.attempts,
       backoff: { type: "exponential", delayMs: policy.backoffMs },
     });
+    return true;
   };
 }
 

@@ -12,7 +12,7 @@ export interface WebhookJobData {
 export function createWebhookProcessor(delivery: WebhookDelivery, metrics?: Pick<Metrics, "webhookDelivery">) {
   return async (job: Job<WebhookJobData>): Promise<void> => {
     try {
-      metrics?.webhookDelivery(await delivery.deliver(job.data.notificationId, job.attempt, job.signal));
+      metrics?.webhookDelivery(await delivery.deliver(job.data.notificationId, job.attempt, job.attempt >= job.maxAttempts, job.signal));
     } catch (err) {
       metrics?.webhookDelivery("failed");
       if (err instanceof WebhookDeliveryError && !err.retryable) throw new UnrecoverableJobError(err.message, { cause: err });

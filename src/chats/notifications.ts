@@ -18,6 +18,7 @@ export function notificationView(n: Notification): NotificationView {
     data: n.data,
     read_at: n.readAt?.toISOString() ?? null,
     created_at: n.createdAt.toISOString(),
+    webhook: n.webhookStatus === null ? null : { status: n.webhookStatus, attempts: n.webhookAttempts, last_error: n.webhookLastError },
   };
 }
 
@@ -31,14 +32,14 @@ export interface NewNotification {
   data?: unknown;
 }
 
-/** Queues the webhook delivery of a notification (see jobs/workers.ts). */
-export type WebhookSender = (userId: string, n: NotificationView) => Promise<void>;
+/** Queues the webhook delivery of a notification (see jobs/workers.ts); true when one was queued. */
+export type WebhookSender = (userId: string, n: NotificationView) => Promise<boolean>;
 
 export class Notifications {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
-    private readonly sendWebhook: WebhookSender = async () => {},
+    private readonly sendWebhook: WebhookSender = async () => false,
   ) {}
 
   async create(db: Tx | PrismaClient, n: NewNotification): Promise<NotificationView> {
@@ -50,15 +51,15 @@ export class Notifications {
   async announceOnce(n: NewNotification & { dedupeKey: string }): Promise<NotificationView | null> {
     const [row] = await this.prisma.notification.createManyAndReturn({ data: [{ ...rowOf(n), dedupeKey: n.dedupeKey }], skipDuplicates: true });
     if (!row) return null;
-    const view = notificationView(row);
-    await this.announce(n.userId, view);
-    return view;
+    await this.announce(n.userId, notificationView(row));
+    return notificationView(await this.prisma.notification.findUniqueOrThrow({ where: { id: row.id } }));
   }
 
-  /** After commit: push to the user's sockets and queue the webhook. */
+  /** After commit: queue the webhook, then push to the user's sockets (with the delivery pending). */
   async announce(userId: string, n: NotificationView): Promise<void> {
-    this.events.publish({ type: "notification", userId, notification: n });
-    await this.sendWebhook(userId, n);
+    const queued = await this.sendWebhook(userId, n);
+    const view: NotificationView = queued ? { ...n, webhook: { status: "pending", attempts: 0, last_error: null } } : n;
+    this.events.publish({ type: "notification", userId, notification: view });
   }
 
   /** Newest first; `before` (a notification id) continues after that one. */

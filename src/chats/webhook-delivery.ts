@@ -28,20 +28,38 @@ export class WebhookDelivery {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Reads the notification and the user's current webhook, then POSTs. Throws WebhookDeliveryError on failure. */
-  async deliver(notificationId: string, attempt: number, signal?: AbortSignal): Promise<DeliveryResult> {
+  /**
+   * Reads the notification and the user's current webhook, POSTs, and records the
+   * outcome on the notification (`lastAttempt`: no retry follows a retryable failure).
+   * Throws WebhookDeliveryError on failure.
+   */
+  async deliver(notificationId: string, attempt: number, lastAttempt: boolean, signal?: AbortSignal): Promise<DeliveryResult> {
     const n = await this.prisma.notification.findUnique({ where: { id: notificationId }, include: { user: { select: { webhookUrl: true, webhookSecretEncrypted: true } } } });
-    const url = n?.user.webhookUrl;
-    // Removed meanwhile (or the notification was purged with its user): nothing to send.
-    if (!n || !url || !n.user.webhookSecretEncrypted) return "skipped";
-    // The API only stores http(s) URLs; this guards rows written any other way.
-    if (!isWebhookUrl(url)) {
-      this.logger.warn({ notificationId }, "webhook URL is not http(s); not delivered");
+    if (!n) return "skipped"; // purged meanwhile
+    const url = n.user.webhookUrl;
+    // Removed meanwhile; and the API only stores http(s) URLs, this guards rows written any other way.
+    if (!url || !n.user.webhookSecretEncrypted || !isWebhookUrl(url)) {
+      if (url && !isWebhookUrl(url)) this.logger.warn({ notificationId }, "webhook URL is not http(s); not delivered");
+      await this.record(n.id, { webhookStatus: "skipped" });
       return "skipped";
     }
-    const body = JSON.stringify({ type: "notification", notification: notificationView(n) });
-    await this.post(url, n.user.webhookSecretEncrypted, { event: `notification.${n.kind}`, deliveryId: n.id, attempt, body }, signal);
+    // The receiver gets the notification itself; its delivery state is ours to track.
+    const { webhook: _, ...notification } = notificationView(n);
+    const body = JSON.stringify({ type: "notification", notification });
+    try {
+      await this.post(url, n.user.webhookSecretEncrypted, { event: `notification.${n.kind}`, deliveryId: n.id, attempt, body }, signal);
+    } catch (err) {
+      const final = !(err instanceof WebhookDeliveryError && err.retryable) || lastAttempt;
+      await this.record(n.id, { webhookStatus: final ? "failed" : "pending", webhookAttempts: attempt, webhookLastError: (err as Error).message });
+      throw err;
+    }
+    await this.record(n.id, { webhookStatus: "delivered", webhookAttempts: attempt, webhookLastError: null });
     return "delivered";
+  }
+
+  private async record(id: string, data: { webhookStatus: "pending" | "delivered" | "failed" | "skipped"; webhookAttempts?: number; webhookLastError?: string | null }): Promise<void> {
+    // Best effort: the delivery itself happened (or not) whatever this write does.
+    await this.prisma.notification.updateMany({ where: { id }, data }).catch((err: unknown) => this.logger.warn({ err, notificationId: id }, "webhook status not recorded"));
   }
 
   /** A signed `ping` to the user's webhook, once, so they can check their receiver. Null when no webhook is set. */

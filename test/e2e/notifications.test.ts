@@ -213,6 +213,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     await waitFor(() => receiver.hits.length - start >= 3, { timeoutMs: 15_000 });
     const hits = receiver.hits.slice(start);
     expect(hits).toHaveLength(3);
+    await waitFor(async () => (await inbox(srv, key))[0]?.webhook?.status === "delivered");
     const n = (await inbox(srv, key))[0]!;
     for (const [i, h] of hits.entries()) {
       expect(verifyWebhook(secret, h.raw, h.headers["switchboard-signature"] as string)).toBe(true);
@@ -221,9 +222,12 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
       expect(h.headers["switchboard-event"]).toBe("notification.turn_finished");
       expect(h.headers["switchboard-delivery"]).toBe(n.id);
       expect(h.headers["switchboard-attempt"]).toBe(String(i + 1));
-      expect(JSON.parse(h.raw)).toEqual({ type: "notification", notification: n });
+      const { webhook: _, ...sent } = n;
+      expect(JSON.parse(h.raw)).toEqual({ type: "notification", notification: sent });
     }
     expect(JSON.parse(hits[0]!.raw).notification).toMatchObject({ chat_id: chat.id, body: "Answered the question" });
+    // The inbox shows how the delivery went.
+    expect(n.webhook).toEqual({ status: "delivered", attempts: 3, last_error: null });
     // Exponential backoff: at least 1x then 2x the base delay between attempts.
     expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(BACKOFF_MS - 5);
     expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 5);
@@ -243,6 +247,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     await waitFor(() => receiver.hits.length - start >= 1, { timeoutMs: 15_000 });
     await sleep(BACKOFF_MS * 8);
     expect(receiver.hits.length - start).toBe(1);
+    expect((await inbox(srv, key))[0]!.webhook).toEqual({ status: "failed", attempts: 1, last_error: "webhook answered 410" });
     // Always 503: the configured 4 attempts, then the job is dropped.
     start = receiver.hits.length;
     receiver.statuses.push(503, 503, 503, 503);
@@ -253,6 +258,8 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
       return c.waiting + c.active + c.delayed === 0;
     });
     expect(receiver.hits.length - start).toBe(4);
+    await waitFor(async () => (await inbox(srv, key))[0]!.webhook?.status === "failed");
+    expect((await inbox(srv, key))[0]!.webhook).toEqual({ status: "failed", attempts: 4, last_error: "webhook answered 503" });
     receiver.statuses.length = 0;
     // Removed: the notification still reaches the inbox, nothing is POSTed.
     await srv.api("/api/v1/me/webhook", { method: "DELETE", key });
@@ -262,6 +269,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     await waitFor(async () => (await inbox(srv, key)).length === before + 1, { timeoutMs: 15_000 });
     await sleep(200);
     expect(receiver.hits.length - start).toBe(0);
+    expect((await inbox(srv, key))[0]!.webhook).toBeNull();
   });
 });
 
