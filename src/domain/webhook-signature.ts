@@ -24,11 +24,14 @@ export function verifyWebhook(secret: string, body: string, header: string | und
   return timingSafeEqual(expected, Buffer.from(v1, "hex"));
 }
 
-/** Webhooks go to http(s) URLs only: no file:, data:, javascript: or anything a fetch might treat specially. */
+/**
+ * Webhooks go to http(s) URLs only: no file:, data:, javascript: or anything a fetch might
+ * treat specially, and no user:password@ (fetch refuses those; the signature authenticates).
+ */
 export function isWebhookUrl(value: string): boolean {
   try {
     const u = new URL(value);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname.length > 0;
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname.length > 0 && !u.username && !u.password;
   } catch {
     return false;
   }

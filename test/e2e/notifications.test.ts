@@ -164,7 +164,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
 
   it("webhook settings: http(s) only, secret required first and never returned; bad input changes nothing", async () => {
     const key = await newUser(srv);
-    for (const url of ["ftp://example.com/hook", "javascript:alert(1)", "file:///etc/passwd", "not a url"]) {
+    for (const url of ["ftp://example.com/hook", "javascript:alert(1)", "file:///etc/passwd", "not a url", "https://user:pass@example.com/hook"]) {
       const res = await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url, secret: "s".repeat(32) } });
       expect(res.status).toBe(400);
       expect((await body(res)).error.code).toBe("validation_failed");
