@@ -54,7 +54,9 @@ export class GeneratedTextService {
     const first = await this.prisma.chatMessage.findFirst({ where: { chatId, deleted: false, role: "user" }, orderBy: { id: "asc" } });
     const turns = toTurns([...(first && !rows.some((r) => r.id === first.id) ? [first] : []), ...rows.reverse()]);
     if (turns.length === 0) throw new AppError("conflict", "the chat has no messages to title");
-    const title = normalizeTitle(await this.generate(chat, regenerateTitlePrompt(turns)));
+    const model = await this.quickModel(chat);
+    if (model.provider.kind === "echo") throw new AppError("unprocessable", "the echo model cannot write titles: mark a real model for quick generation");
+    const title = normalizeTitle(await this.generate(chat, regenerateTitlePrompt(turns), model));
     if (!title) throw new AppError("unprocessable", "the model returned no usable title");
     await this.prisma.chat.update({ where: { id: chatId }, data: { title, titleSource: "generated" } });
     return this.publish(chatId, "chat:title");
@@ -81,9 +83,14 @@ export class GeneratedTextService {
     return view;
   }
 
-  /** Runs one prompt on the quick model (else the chat's) and returns the text. */
-  private async generate(chat: Chat, prompt: string): Promise<string> {
-    const model = await this.quickModel(chat);
+  /**
+   * Runs one prompt on the quick model (else the chat's) and returns the text. The echo
+   * model would only repeat the prompt back, so it yields nothing: chats keep their
+   * fallback titles and turn notifications their generic line.
+   */
+  private async generate(chat: Chat, prompt: string, chosen?: ModelWithProvider): Promise<string> {
+    const model = chosen ?? (await this.quickModel(chat));
+    if (model.provider.kind === "echo") return "";
     const apiKey = await providerKey(this.prisma, this.secrets, model, chat.ownerId);
     const p = model.provider;
     const provider = createProvider({ kind: p.kind, name: p.name, baseUrl: p.baseUrl, apiKey, useResponsesApi: p.useResponsesApi, storeResponses: false });

@@ -8,6 +8,7 @@ import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { sleep, waitFor } from "../support/wait.ts";
+import { TURN_FINISHED_FALLBACK } from "../../src/chats/turn-notifications.ts";
 
 const modes = [
   ...dbDrivers.map((db) => ({ db, redis: false })),
@@ -21,6 +22,7 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
   let quick: OpenAiFake;
   let slow: OpenAiFake;
   let slowModelId: string;
+  let quickModelId: string;
   beforeAll(async () => {
     slow = await startOpenAiFake({ defaultReply: { text: "one two three four five six seven eight nine ten", tokenDelayMs: 150 } });
     quick = await startOpenAiFake({
@@ -36,6 +38,7 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     srv = await startTestServer(mode);
     // The quick-generation model: a cheap model for titles and summaries.
     const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
+    quickModelId = modelId;
     await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
     slowModelId = (await addModel(srv, { kind: "openai", base_url: slow.baseURL, api_key: "sk-slow" })).modelId;
   });
@@ -120,6 +123,23 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     const after = await getChat(srv, chat.id);
     expect(after.updated_at).toBe(before.updated_at);
     expect(after.version).toBeGreaterThan(before.version);
+  });
+
+  it("the echo model writes no titles or summaries (it would only repeat the prompt); the notification says so generically", async () => {
+    await srv.api(`/api/v1/model-configs/${quickModelId}`, { method: "PATCH", json: { quick_generation: false } });
+    try {
+      const { chat } = await createChat(srv, { content: "echo only" }); // the default echo model
+      await waitFor(async () => (await srv.db.prisma.notification.count({ where: { chatId: chat.id } })) === 1, { timeoutMs: 15_000 });
+      const n = await srv.db.prisma.notification.findFirstOrThrow({ where: { chatId: chat.id } });
+      expect(n.body).toBe(TURN_FINISHED_FALLBACK);
+      const c = await getChat(srv, chat.id);
+      expect(c).toMatchObject({ title: "echo only", title_source: "fallback", last_turn_summary: null });
+      const res = await srv.api(`/api/v1/chats/${chat.id}/title/regenerate`, { method: "POST" });
+      expect(res.status).toBe(422);
+      expect((await body(res)).error.message).toMatch(/echo model/);
+    } finally {
+      await srv.api(`/api/v1/model-configs/${quickModelId}`, { method: "PATCH", json: { quick_generation: true } });
+    }
   });
 
   it("a stale summary never overwrites a newer turn's (history_version guard)", async () => {
