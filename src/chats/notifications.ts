@@ -51,15 +51,15 @@ export class Notifications {
   async announceOnce(n: NewNotification & { dedupeKey: string }): Promise<NotificationView | null> {
     const [row] = await this.prisma.notification.createManyAndReturn({ data: [{ ...rowOf(n), dedupeKey: n.dedupeKey }], skipDuplicates: true });
     if (!row) return null;
-    await this.announce(n.userId, notificationView(row));
-    return notificationView(await this.prisma.notification.findUniqueOrThrow({ where: { id: row.id } }));
+    return this.announce(n.userId, notificationView(row));
   }
 
-  /** After commit: queue the webhook, then push to the user's sockets (with the delivery pending). */
-  async announce(userId: string, n: NotificationView): Promise<void> {
+  /** After commit: queue the webhook, then push to the user's sockets (with the delivery pending). Returns what was pushed. */
+  async announce(userId: string, n: NotificationView): Promise<NotificationView> {
     const queued = await this.sendWebhook(userId, n);
     const view: NotificationView = queued ? { ...n, webhook: { status: "pending", attempts: 0, last_error: null } } : n;
     this.events.publish({ type: "notification", userId, notification: view });
+    return view;
   }
 
   /** Newest first; `before` (a notification id) continues after that one. */
