@@ -33,6 +33,9 @@ export function createMemoryInterrupts(): InterruptSignals {
   };
 }
 
+/** How long a stop request waits for Redis to take the signal. */
+const PUBLISH_WAIT_MS = 2_000;
+
 /** `pub` is a shared command connection; `sub` becomes a dedicated subscriber connection. */
 export async function createRedisInterrupts(pub: Redis, sub: Redis, channel: string, logger: Logger): Promise<InterruptSignals> {
   const local = createMemoryInterrupts();
@@ -44,10 +47,16 @@ export async function createRedisInterrupts(pub: Redis, sub: Redis, channel: str
   await sub.subscribe(channel);
   return {
     async interrupt(chatId, version) {
-      await pub.publish(channel, `${chatId} ${version}`).catch((err) => {
-        // The stale-heartbeat sweep still stops the chat; the user waits longer.
+      // A run in this process stops at once, Redis or not (the echo from Redis is a no-op).
+      void local.interrupt(chatId, version);
+      const sent = pub.publish(channel, `${chatId} ${version}`).catch((err) => {
+        // Workers elsewhere still see `interrupting` at their next heartbeat; the user waits longer.
         logger.warn({ err, chatId }, "interrupt signal not delivered");
       });
+      // While Redis is away the publish waits for it; the request does not.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([sent, new Promise((r) => (timer = setTimeout(r, PUBLISH_WAIT_MS)))]);
+      clearTimeout(timer);
     },
     onInterrupt: local.onInterrupt,
     async close() {

@@ -182,9 +182,19 @@ describe.each(pg && redis ? [{ pg }] : [])("Redis restarted without its data", (
     const first = await body(await srv.api("/api/v1/chats", { method: "POST", json: { content: "before the restart" } }));
     await waitForStatus(srv, first.chat.id, "waiting");
 
+    // A long turn on a slow echo model, running when Redis goes away.
+    const provider = await body(await srv.api("/api/v1/providers", { method: "POST", json: { kind: "echo", name: "slow-echo-restart" } }));
+    const slow = await body(await srv.api("/api/v1/model-configs", { method: "POST", json: { provider_id: provider.id, model: "echo", context_limit: 1000, options: { echo_delay_ms: 50 } } }));
+    const long = await body(await srv.api("/api/v1/chats", { method: "POST", json: { content: Array.from({ length: 200 }, (_, i) => `w${i}`).join(" "), model_config_id: slow.id } }));
+    await waitForStatus(srv, long.chat.id, "running");
+
     const dead = redisProc!;
     dead.kill("SIGKILL");
     await new Promise((r) => dead.once("exit", r));
+    // Stop still works: the run is in this process, and the request does not wait for Redis.
+    const stop = await srv.api(`/api/v1/chats/${long.chat.id}/interrupt`, { method: "POST" });
+    expect(stop.status).toBe(200);
+    await waitForStatus(srv, long.chat.id, "waiting", 10_000);
     // A chat whose turn job died with Redis.
     const admin = await srv.db.prisma.user.findFirstOrThrow();
     const model = await srv.db.prisma.modelConfig.findFirstOrThrow({ where: { isDefault: true } });
