@@ -27,6 +27,7 @@ import {
   type ScheduleOptions,
   type WorkerOptions,
 } from "./queue-driver.ts";
+import { settlesWithin } from "../src/settles-within.ts";
 
 export interface BullmqDriverOptions {
   /** Redis URL, e.g. redis://127.0.0.1:6379. */
@@ -305,16 +306,6 @@ class BullmqQueueDriver implements QueueDriver {
 function jobIdOf(job: BullJob): string {
   if (job.id === undefined) throw new Error("BullMQ returned a job without an id");
   return job.id;
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function createBullmqDriver(opts: BullmqDriverOptions): QueueDriver {

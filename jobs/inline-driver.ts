@@ -26,6 +26,7 @@ import {
   type ScheduleOptions,
   type WorkerOptions,
 } from "./queue-driver.ts";
+import { settlesWithin } from "../src/settles-within.ts";
 
 export interface InlineDriverOptions {
   logger?: DriverLogger;
@@ -166,10 +167,7 @@ class InlineQueueDriver implements QueueDriver {
       running.push(...state.active.values());
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(running.map((r) => r.settled)), timedOut]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.all(running.map((r) => r.settled)), timeoutMs);
 
     for (const state of this.#queues.values()) {
       for (const r of state.active.values()) {

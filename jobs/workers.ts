@@ -25,6 +25,7 @@ import type { RetentionPurge } from "../src/chats/retention-purge.ts";
 import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
 import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
+import { settlesWithin } from "../src/settles-within.ts";
 import { createWebhookProcessor, type WebhookJobData } from "./processors/webhook.ts";
 import type { WebhookSender } from "../src/chats/notifications.ts";
 import type { TurnNotifications } from "../src/chats/turn-notifications.ts";
@@ -85,22 +86,15 @@ const WAKE_TIMEOUT_MS = 2_000;
 export function createTurnWaker(queues: QueueDriver, logger?: Logger): TurnWaker {
   return {
     async wake(chat) {
-      const added = queues.enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
-        jobId: `turn-${chat.id}-${chat.version}`,
-        attempts: 3,
-        backoff: { type: "exponential", delayMs: 1_000 },
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, WAKE_TIMEOUT_MS, "timeout")));
-      try {
-        if ((await Promise.race([added, timedOut])) === "timeout") {
-          added.catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
-          logger?.warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
-        }
-      } catch (err) {
-        logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it");
-      } finally {
-        clearTimeout(timer);
+      const added = queues
+        .enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
+          jobId: `turn-${chat.id}-${chat.version}`,
+          attempts: 3,
+          backoff: { type: "exponential", delayMs: 1_000 },
+        })
+        .catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
+      if (!(await settlesWithin(added, WAKE_TIMEOUT_MS))) {
+        logger?.warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
       }
     },
   };
@@ -128,9 +122,9 @@ export interface WebhookRetryPolicy {
  */
 export function createWebhookSender(queues: QueueDriver, prisma: PrismaClient, policy: WebhookRetryPolicy): WebhookSender {
   return async (userId, n) => {
-    const user = await prisma.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
-    if (!user?.webhookUrl) return false;
-    await prisma.notification.update({ where: { id: n.id }, data: { webhookStatus: "pending" } });
+    // One statement: marks the delivery pending only if the user has a webhook.
+    const { count } = await prisma.notification.updateMany({ where: { id: n.id, userId, user: { webhookUrl: { not: null } } }, data: { webhookStatus: "pending" } });
+    if (count === 0) return false;
     await queues.enqueue<WebhookJobData>(queueNames.webhooks, { notificationId: n.id }, {
       jobId: `webhook-${n.id}`,
       attempts: policy.attempts,

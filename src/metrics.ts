@@ -3,8 +3,7 @@
 // several servers in one process). Queue depth is read from the queue driver at scrape
 // time: with BullMQ it is deployment-wide, so aggregate it with max, not sum.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { QueueDriver } from "../jobs/queue-driver.ts";
-import { queueNames } from "../jobs/queue-driver.ts";
+import { queueNames, type QueueDriver } from "../jobs/queue-driver.ts";
 
 /** How a turn ended, as the turn processor saw it. */
 export type TurnEndOutcome = "waiting" | "requires_action" | "error" | "interrupted" | "handed_back" | "lost";
@@ -35,12 +34,11 @@ export function createMetrics(queues: QueueDriver): Metrics {
     labelNames: ["queue", "state"],
     registers,
     async collect() {
-      for (const q of Object.values(queueNames)) {
-        const c = await queues.counts(q);
-        this.set({ queue: q, state: "waiting" }, c.waiting);
-        this.set({ queue: q, state: "active" }, c.active);
-        this.set({ queue: q, state: "delayed" }, c.delayed);
-      }
+      const names = Object.values(queueNames);
+      const counts = await Promise.all(names.map((q) => queues.counts(q)));
+      names.forEach((queue, i) => {
+        for (const state of ["waiting", "active", "delayed"] as const) this.set({ queue, state }, counts[i]![state]);
+      });
     },
   });
   const jobsCompleted = new Counter({ name: "switchboard_jobs_completed_total", help: "Jobs this process completed", labelNames: ["queue"], registers });

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
+import { settlesWithin } from "../settles-within.ts";
 
 export interface InterruptSignals {
   /**
@@ -54,9 +55,7 @@ export async function createRedisInterrupts(pub: Redis, sub: Redis, channel: str
         logger.warn({ err, chatId }, "interrupt signal not delivered");
       });
       // While Redis is away the publish waits for it; the request does not.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([sent, new Promise((r) => (timer = setTimeout(r, PUBLISH_WAIT_MS)))]);
-      clearTimeout(timer);
+      await settlesWithin(sent, PUBLISH_WAIT_MS);
     },
     onInterrupt: local.onInterrupt,
     async close() {

@@ -44,25 +44,32 @@ export class RetentionPurge {
         if (due.length < batch) break;
       }
     }
-    let files = 0;
     // A file younger than the grace may be between its upload and its first link.
     const unlinked = { links: { none: {} }, createdAt: { lt: new Date(now.getTime() - ORPHAN_FILE_GRACE_MS) } };
-    for (;;) {
-      const orphans = await this.prisma.chatFile.findMany({ where: unlinked, select: { id: true }, take: batch });
-      if (orphans.length === 0) break;
-      files += (await this.prisma.chatFile.deleteMany({ where: { id: { in: orphans.map((f) => f.id) }, ...unlinked } })).count;
-      if (orphans.length < batch) break;
-    }
-    let notifications = 0;
-    if (this.notificationRetentionDays > 0) {
-      const before = new Date(now.getTime() - this.notificationRetentionDays * DAY_MS);
-      for (;;) {
-        const old = await this.prisma.notification.findMany({ where: { createdAt: { lt: before } }, select: { id: true }, take: batch });
-        if (old.length === 0) break;
-        notifications += (await this.prisma.notification.deleteMany({ where: { id: { in: old.map((n) => n.id) } } })).count;
-        if (old.length < batch) break;
-      }
-    }
+    const files = await deleteInBatches(
+      batch,
+      (take) => this.prisma.chatFile.findMany({ where: unlinked, select: { id: true }, take }),
+      async (ids) => (await this.prisma.chatFile.deleteMany({ where: { id: { in: ids }, ...unlinked } })).count,
+    );
+    const oldNotifications = { createdAt: { lt: new Date(now.getTime() - this.notificationRetentionDays * DAY_MS) } };
+    const notifications =
+      this.notificationRetentionDays > 0
+        ? await deleteInBatches(
+            batch,
+            (take) => this.prisma.notification.findMany({ where: oldNotifications, select: { id: true }, take }),
+            async (ids) => (await this.prisma.notification.deleteMany({ where: { id: { in: ids } } })).count,
+          )
+        : 0;
     return { chats, files, notifications };
+  }
+}
+
+/** Deletes `batch` rows at a time (each its own short statement) until none are left; returns how many went. */
+async function deleteInBatches(batch: number, next: (take: number) => Promise<{ id: string }[]>, remove: (ids: string[]) => Promise<number>): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const rows = await next(batch);
+    if (rows.length > 0) deleted += await remove(rows.map((r) => r.id));
+    if (rows.length < batch) return deleted;
   }
 }

@@ -9,6 +9,12 @@ import { notificationView } from "./notifications.ts";
 
 export type DeliveryResult = "delivered" | "skipped";
 
+const webhookColumns = { webhookUrl: true, webhookSecretEncrypted: true } as const;
+interface Target {
+  url: string;
+  sealedSecret: string;
+}
+
 /** A failed delivery; `retryable` false means another attempt would get the same answer. */
 export class WebhookDeliveryError extends Error {
   override name = "WebhookDeliveryError";
@@ -34,12 +40,10 @@ export class WebhookDelivery {
    * Throws WebhookDeliveryError on failure.
    */
   async deliver(notificationId: string, attempt: number, lastAttempt: boolean, signal?: AbortSignal): Promise<DeliveryResult> {
-    const n = await this.prisma.notification.findUnique({ where: { id: notificationId }, include: { user: { select: { webhookUrl: true, webhookSecretEncrypted: true } } } });
+    const n = await this.prisma.notification.findUnique({ where: { id: notificationId }, include: { user: { select: webhookColumns } } });
     if (!n) return "skipped"; // purged meanwhile
-    const url = n.user.webhookUrl;
-    // Removed meanwhile; and the API only stores http(s) URLs, this guards rows written any other way.
-    if (!url || !n.user.webhookSecretEncrypted || !isWebhookUrl(url)) {
-      if (url && !isWebhookUrl(url)) this.logger.warn({ notificationId }, "webhook URL is not http(s); not delivered");
+    const target = this.targetOf(n.user);
+    if (!target) {
       await this.record(n.id, { webhookStatus: "skipped" });
       return "skipped";
     }
@@ -47,7 +51,7 @@ export class WebhookDelivery {
     const { webhook: _, ...notification } = notificationView(n);
     const body = JSON.stringify({ type: "notification", notification });
     try {
-      await this.post(url, n.user.webhookSecretEncrypted, { event: `notification.${n.kind}`, deliveryId: n.id, attempt, body }, signal);
+      await this.post(target, { event: `notification.${n.kind}`, deliveryId: n.id, attempt, body }, signal);
     } catch (err) {
       const final = !(err instanceof WebhookDeliveryError && err.retryable) || lastAttempt;
       await this.record(n.id, { webhookStatus: final ? "failed" : "pending", webhookAttempts: attempt, webhookLastError: (err as Error).message });
@@ -64,12 +68,13 @@ export class WebhookDelivery {
 
   /** A signed `ping` to the user's webhook, once, so they can check their receiver. Null when no webhook is set. */
   async ping(userId: string): Promise<{ delivered: boolean; error: string | null } | null> {
-    const u = await this.prisma.user.findUnique({ where: { id: userId }, select: { webhookUrl: true, webhookSecretEncrypted: true } });
-    if (!u?.webhookUrl || !u.webhookSecretEncrypted || !isWebhookUrl(u.webhookUrl)) return null;
+    const u = await this.prisma.user.findUnique({ where: { id: userId }, select: webhookColumns });
+    const target = u && this.targetOf(u);
+    if (!target) return null;
     const deliveryId = randomUUID();
     const body = JSON.stringify({ type: "ping", delivery_id: deliveryId, sent_at: new Date().toISOString() });
     try {
-      await this.post(u.webhookUrl, u.webhookSecretEncrypted, { event: "ping", deliveryId, attempt: 1, body });
+      await this.post(target, { event: "ping", deliveryId, attempt: 1, body });
       return { delivered: true, error: null };
     } catch (err) {
       if (err instanceof WebhookDeliveryError) return { delivered: false, error: err.message };
@@ -77,7 +82,17 @@ export class WebhookDelivery {
     }
   }
 
-  private async post(url: string, sealedSecret: string, d: { event: string; deliveryId: string; attempt: number; body: string }, signal?: AbortSignal): Promise<void> {
+  /** Where to POST: null when the webhook was removed (or, guarding rows written other than through the API, is not http(s)). */
+  private targetOf(u: { webhookUrl: string | null; webhookSecretEncrypted: string | null }): Target | null {
+    if (!u.webhookUrl || !u.webhookSecretEncrypted) return null;
+    if (!isWebhookUrl(u.webhookUrl)) {
+      this.logger.warn({}, "webhook URL is not http(s); not delivered");
+      return null;
+    }
+    return { url: u.webhookUrl, sealedSecret: u.webhookSecretEncrypted };
+  }
+
+  private async post({ url, sealedSecret }: Target, d: { event: string; deliveryId: string; attempt: number; body: string }, signal?: AbortSignal): Promise<void> {
     const signature = signWebhook(this.secrets.decrypt(sealedSecret), d.body, Math.floor(Date.now() / 1000));
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;

@@ -37,9 +37,7 @@ describe.each(modes)("titles and summaries on $db (redis: $redis)", (mode) => {
     });
     srv = await startTestServer(mode);
     // The quick-generation model: a cheap model for titles and summaries.
-    const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
-    quickModelId = modelId;
-    await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
+    quickModelId = (await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true })).modelId;
     slowModelId = (await addModel(srv, { kind: "openai", base_url: slow.baseURL, api_key: "sk-slow" })).modelId;
   });
   afterAll(async () => {

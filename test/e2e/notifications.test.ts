@@ -77,8 +77,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     broken = await startOpenAiFake({ defaultReply: { fail: { status: 400, body: { error: { message: "model does not exist", type: "invalid_request_error" } } } } });
     receiver = await startReceiver();
     srv = await startTestServer({ ...mode, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4" } });
-    const { modelId } = await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
-    await srv.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { quick_generation: true } });
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
     brokenModelId = (await addModel(srv, { kind: "openai", base_url: broken.baseURL, api_key: "sk-broken" })).modelId;
   });
   afterAll(async () => {

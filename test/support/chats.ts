@@ -15,11 +15,13 @@ export interface ModelSetup {
   output_price_micros_per_mtok?: number;
   options?: Record<string, unknown>;
   is_default?: boolean;
+  /** The organization's model for titles and summaries. */
+  quick_generation?: boolean;
 }
 
 let seq = 0;
 export async function addModel(srv: TestServer, m: ModelSetup): Promise<{ providerId: string; modelId: string }> {
-  const { model, input_price_micros_per_mtok, output_price_micros_per_mtok, options, is_default, ...provider } = m;
+  const { model, input_price_micros_per_mtok, output_price_micros_per_mtok, options, is_default, quick_generation, ...provider } = m;
   const pr = await srv.api("/api/v1/providers", { method: "POST", json: { name: `${m.kind}-${++seq}`, ...provider } });
   if (pr.status !== 201) throw new Error(`provider: ${pr.status} ${JSON.stringify(await body(pr))}`);
   const p = await body(pr);
@@ -33,6 +35,7 @@ export async function addModel(srv: TestServer, m: ModelSetup): Promise<{ provid
       ...(output_price_micros_per_mtok !== undefined && { output_price_micros_per_mtok }),
       ...(options && { options }),
       ...(is_default !== undefined && { is_default }),
+      ...(quick_generation !== undefined && { quick_generation }),
     },
   });
   if (mr.status !== 201) throw new Error(`model: ${mr.status} ${JSON.stringify(await body(mr))}`);

@@ -2,6 +2,7 @@
 import { Router } from "express";
 import type { AppDeps } from "../deps.ts";
 import { principalOf } from "../context.ts";
+import { settlesWithin } from "../../settles-within.ts";
 
 /** /healthz and /readyz, outside /api/v1 and unauthenticated. */
 export function probeRoutes(deps: AppDeps): Router {
@@ -13,7 +14,7 @@ export function probeRoutes(deps: AppDeps): Router {
     const checks = await Promise.all(
       deps.readiness.map(async (c) => {
         try {
-          await withTimeout(c.check(), 2_000);
+          if (!(await settlesWithin(c.check(), 2_000))) throw new Error("timeout");
           return [c.name, "ok"] as const;
         } catch {
           return [c.name, "unavailable"] as const;
@@ -42,14 +43,4 @@ export function meRoutes(deps: AppDeps): Router {
     });
   });
   return r;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("timeout")), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
 }
