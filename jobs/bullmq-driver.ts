@@ -39,6 +39,8 @@ export interface BullmqDriverOptions {
 
 /** After aborting leftover jobs, how long hand-back (one Redis call per job) may take before we stop waiting. */
 const HAND_BACK_GRACE_MS = 2_000;
+/** Within that grace: how long an aborted processor may take to hand its own work back first. */
+const HAND_BACK_SETTLE_MS = 1_000;
 
 /** Finished jobs are deleted so their ids can be reused; outcomes go to the `completed`/`failed` events. */
 const removeWhenFinished = { removeOnComplete: true, removeOnFail: true } as const;
@@ -260,7 +262,13 @@ class BullmqQueueDriver implements QueueDriver {
       // A processor that ignores its signal does not hold up close(): hand back at once.
       const outcome = await Promise.race([run, handBack.then(() => undefined)]);
       if (outcome?.ok) return;
-      if (entry.handingBack) return await this.#handBack(bullJob, token);
+      if (entry.handingBack) {
+        // A processor that honours its signal hands its work back to Postgres (a turn
+        // goes pending, an outbox row is released) in a statement or two: let it finish
+        // that before the job is re-queued and the database closes.
+        await settlesWithin(run, HAND_BACK_SETTLE_MS);
+        return await this.#handBack(bullJob, token);
+      }
       const err = outcome?.err; // defined: handBack only resolves once handingBack is set
       if (isUnrecoverable(err)) throw Object.assign(new UnrecoverableError((err as Error).message), { cause: err });
       throw toError(err);

@@ -28,6 +28,9 @@ import {
 } from "./queue-driver.ts";
 import { settlesWithin } from "../src/settles-within.ts";
 
+/** After aborting leftover jobs at close, how long their processors may take to hand their work back. */
+const HAND_BACK_GRACE_MS = 2_000;
+
 export interface InlineDriverOptions {
   logger?: DriverLogger;
 }
@@ -169,13 +172,19 @@ class InlineQueueDriver implements QueueDriver {
 
     await settlesWithin(Promise.all(running.map((r) => r.settled)), timeoutMs);
 
+    const aborted: RunningJob[] = [];
     for (const state of this.#queues.values()) {
       for (const r of state.active.values()) {
         r.handedBack = true;
         r.controller.abort(new JobHandedBackError(timeoutMs));
+        aborted.push(r);
         this.#logger.warn({ queue: state.name, jobId: r.job.id }, "job still running at close: signal aborted, job dropped");
       }
     }
+    // A processor that honours its signal hands its work back to Postgres (a turn goes
+    // pending, an outbox row is released) in a statement or two: let it, before the
+    // database closes behind it.
+    await settlesWithin(Promise.all(aborted.map((r) => r.settled)), HAND_BACK_GRACE_MS);
     // Everything left is only in memory; the recovery sweep re-creates what matters.
     this.#queues.clear();
   }

@@ -14,7 +14,6 @@ export const queueNames = {
   autoArchive: "auto_archive",
   webhooks: "webhooks",
   purge: "purge",
-  recovery: "recovery",
 } as const;
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];

@@ -48,11 +48,18 @@ export interface TurnLoopOptions {
   retry: RetryPolicy;
   signal: AbortSignal;
   publish(part: StreamDelta): void;
-  /** Persists a finished step (fenced); returns what the stream's step-finish carries. */
-  persistStep(step: StepResult): Promise<{ history_version: number; message_ids: number[] }>;
+  /**
+   * Persists a finished step (fenced); returns what the stream's step-finish carries.
+   * `final` says how the turn ends with this step (null: another step follows), so the
+   * step and the turn's end can be committed together.
+   */
+  persistStep(step: StepResult, final: FinalStep | null): Promise<{ history_version: number; message_ids: number[] }>;
   onRetry?(info: RetryInfo): Promise<void> | void;
   now?: () => Date;
 }
+
+/** How the turn ends with the step being persisted. */
+export type FinalStep = { kind: "finished" } | { kind: "requires_action"; calls: ToolCallPart[] } | { kind: "step_limit" };
 
 export type TurnOutcome =
   | { kind: "finished"; steps: number }
@@ -86,7 +93,14 @@ export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
     }
     if (o.signal.aborted) return { kind: "aborted", partial: step.assistant, steps: steps - 1 };
 
-    const persisted = await o.persistStep({ assistant: step.assistant, toolResults, usage: step.usage, responseId: step.responseId, runtimeMs: step.runtimeMs });
+    const final: FinalStep | null = dynamicCalls.length
+      ? { kind: "requires_action", calls: dynamicCalls }
+      : calls.length === 0
+        ? { kind: "finished" }
+        : steps >= o.maxSteps
+          ? { kind: "step_limit" }
+          : null;
+    const persisted = await o.persistStep({ assistant: step.assistant, toolResults, usage: step.usage, responseId: step.responseId, runtimeMs: step.runtimeMs }, final);
     o.publish({ type: "step-finish", history_version: persisted.history_version, message_ids: persisted.message_ids });
     messages.push({ role: "assistant", content: step.assistant, responseId: step.responseId });
     if (toolResults.length) messages.push({ role: "tool", content: toolResults });

@@ -15,22 +15,24 @@ import type { ChatEvents } from "../src/chats/events.ts";
 import { queueNames, type QueueDriver } from "./queue-driver.ts";
 import { RunningTurns, startHeartbeat } from "./running-turns.ts";
 import { createTurnProcessor, type TurnEndKind, type TurnJobData } from "./processors/turn.ts";
-import { createRecoveryProcessor } from "./processors/recovery.ts";
+import { startRecoverySweep, type RecoverySweep } from "./recovery-sweep.ts";
 import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
 import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
 import type { GeneratedTextService } from "../src/chats/generated-text-service.ts";
 import type { AutoArchive } from "../src/chats/auto-archive-service.ts";
 import type { RetentionPurge } from "../src/chats/retention-purge.ts";
-import { createTitleProcessor, type TitleJobData } from "./processors/title.ts";
-import { createSummaryProcessor, type SummaryJobData } from "./processors/summary.ts";
+import { titleWork } from "./processors/title.ts";
+import { summaryWork } from "./processors/summary.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
 import { settlesWithin } from "../src/settles-within.ts";
-import { createWebhookProcessor, type WebhookJobData } from "./processors/webhook.ts";
-import type { WebhookSender } from "../src/chats/notifications.ts";
-import type { TurnNotifications } from "../src/chats/turn-notifications.ts";
+import { webhookWork } from "./processors/webhook.ts";
+import type { AfterTurn } from "../src/chats/after-turn.ts";
 import type { WebhookDelivery } from "../src/chats/webhook-delivery.ts";
 import type { Metrics } from "../src/metrics.ts";
+import { OutboxStore } from "../src/chats/outbox.ts";
+import type { ChatEvent } from "../src/chats/events.ts";
+import { createOutboxDispatcher, createOutboxProcessor } from "./outbox-processor.ts";
 
 /** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
 const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
@@ -57,6 +59,8 @@ export const defaultWorkerSettings: Omit<WorkerSettings, "heartbeatIntervalMs" |
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  /** Runs the recovery sweep under a cross-process lock (Database.tryWithLock). */
+  tryWithLock(name: string, fn: () => Promise<void>): Promise<boolean>;
   events: ChatEvents;
   queues: QueueDriver;
   store: TurnStore;
@@ -70,8 +74,10 @@ export interface WorkerDeps {
   texts: GeneratedTextService;
   autoArchive: AutoArchive;
   purge: RetentionPurge;
-  turnNotifications: TurnNotifications;
+  afterTurn: AfterTurn;
   webhooks: WebhookDelivery;
+  /** First webhook retry delay (doubling). */
+  webhookBackoffMs: number;
   metrics?: Metrics;
 }
 
@@ -100,37 +106,17 @@ export function createTurnWaker(queues: QueueDriver, logger?: Logger): TurnWaker
   };
 }
 
-/** Promotion jobs are keyed by chat and version, like turn jobs. */
-export function createPromotionRequester(queues: QueueDriver) {
+/** Promotion jobs are keyed by chat and version, like turn jobs; a lost one is re-requested by the recovery sweep. */
+export function createPromotionRequester(queues: QueueDriver, logger?: Logger) {
   return async (chat: { id: string; version: number }) => {
-    await queues.enqueue<PromotionJobData>(queueNames.promotions, { chatId: chat.id }, {
-      jobId: `promote-${chat.id}-${chat.version}`,
-      attempts: 3,
-      backoff: { type: "exponential", delayMs: 500 },
-    });
-  };
-}
-
-export interface WebhookRetryPolicy {
-  attempts: number;
-  backoffMs: number;
-}
-
-/**
- * Queues a notification's webhook delivery when its user has a webhook: one job per
- * notification (the id de-duplicates), retried with doubling backoff.
- */
-export function createWebhookSender(queues: QueueDriver, prisma: PrismaClient, policy: WebhookRetryPolicy): WebhookSender {
-  return async (userId, n) => {
-    // One statement: marks the delivery pending only if the user has a webhook.
-    const { count } = await prisma.notification.updateMany({ where: { id: n.id, userId, user: { webhookUrl: { not: null } } }, data: { webhookStatus: "pending" } });
-    if (count === 0) return false;
-    await queues.enqueue<WebhookJobData>(queueNames.webhooks, { notificationId: n.id }, {
-      jobId: `webhook-${n.id}`,
-      attempts: policy.attempts,
-      backoff: { type: "exponential", delayMs: policy.backoffMs },
-    });
-    return true;
+    const added = queues
+      .enqueue<PromotionJobData>(queueNames.promotions, { chatId: chat.id }, {
+        jobId: `promote-${chat.id}-${chat.version}`,
+        attempts: 3,
+        backoff: { type: "exponential", delayMs: 500 },
+      })
+      .catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "promotion job not enqueued; the recovery sweep will re-request it"));
+    await settlesWithin(added, WAKE_TIMEOUT_MS);
   };
 }
 
@@ -141,7 +127,8 @@ export function newWorkerId(): string {
 export interface Workers {
   readonly workerId: string;
   readonly runs: RunningTurns;
-  stop(): void;
+  readonly recovery: RecoverySweep;
+  stop(): Promise<void>;
 }
 
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
@@ -149,26 +136,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
   const turns = createTurnWaker(deps.queues, log);
-  const requestPromotion = createPromotionRequester(deps.queues);
+  const requestPromotion = createPromotionRequester(deps.queues, log);
   const s = deps.settings;
-  // After a turn: a promoted message (pending) runs next; a waiting chat promotes its queue head.
-  const onTurnEnd = async (chat: ChatView, how: TurnEndKind) => {
-    if (chat.status === "waiting" && chat.parent_chat_id === null && how === "ended") {
-      // Root chats: a one-line summary of the turn (and its notification), and a title
-      // after the first one. A stopped turn gets neither: the stop cleared the summary.
-      await deps.queues.enqueue<SummaryJobData>(queueNames.summaries, { chatId: chat.id, historyVersion: chat.history_version }, {
-        jobId: `summary-${chat.id}-${chat.history_version}`,
-        attempts: 2,
-        backoff: { type: "exponential", delayMs: 1_000 },
-      });
-      if (chat.title_source === "fallback") {
-        await deps.queues.enqueue<TitleJobData>(queueNames.titles, { chatId: chat.id }, { jobId: `title-${chat.id}`, attempts: 2, backoff: { type: "exponential", delayMs: 1_000 } });
-      }
-    }
-    if (chat.status === "error") {
-      // The failure is already stored; a lost notification must not fail the turn job.
-      await deps.turnNotifications.failed(chat).catch((err: unknown) => log.error({ err, chatId: chat.id }, "turn-failed notification not created"));
-    }
+  // After a turn (its after-turn work is already in the outbox): a promoted message
+  // (pending) runs next; a waiting chat promotes its queue head.
+  const onTurnEnd = async (chat: ChatView) => {
     if (chat.status === "pending") await turns.wake(chat);
     // Most turns have nothing queued: one cheap read instead of a job and a locking transaction.
     else if (chat.status === "waiting" && (await deps.prisma.chatQueuedMessage.findFirst({ where: { chatId: chat.id }, select: { id: true } }))) {
@@ -197,29 +169,22 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     }),
     { concurrency: s.turnConcurrency },
   );
-  deps.queues.work(
-    queueNames.recovery,
-    createRecoveryProcessor({
-      store: deps.store,
-      turns,
-      queue: deps.queue,
-      toolResults: deps.toolResults,
-      requestPromotion: async (chatId) => {
-        const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
-        if (c) await requestPromotion(c);
-      },
-      staleAfterMs: s.staleAfterMs,
-      pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000),
-      logger: log,
-    }),
-    { concurrency: 1 },
-  );
   deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
-  deps.queues.work<TitleJobData>(queueNames.titles, createTitleProcessor(deps.texts), { concurrency: 4 });
-  deps.queues.work<SummaryJobData>(queueNames.summaries, createSummaryProcessor(deps.texts, deps.turnNotifications, log), { concurrency: 4 });
-  deps.queues.work<WebhookJobData>(queueNames.webhooks, createWebhookProcessor(deps.webhooks, deps.metrics), { concurrency: 8 });
+
+  // Outbox-backed work: committed rows are woken after commit; lost wake-ups by the sweep.
+  const outbox = new OutboxStore(deps.prisma);
+  const dispatch = createOutboxDispatcher(deps.queues, log);
+  const onCommitted = (e: ChatEvent) => {
+    if (e.type === "outbox") void dispatch(e.jobs);
+  };
+  deps.events.on("event", onCommitted);
+  const outboxLog = log.child({ component: "outbox" });
+  deps.queues.work(queueNames.titles, createOutboxProcessor(outbox, titleWork(deps.texts), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
+  deps.queues.work(queueNames.summaries, createOutboxProcessor(outbox, summaryWork(deps.texts, deps.afterTurn, outboxLog), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
+  deps.queues.work(queueNames.webhooks, createOutboxProcessor(outbox, webhookWork(deps.webhooks, deps.webhookBackoffMs, deps.metrics), dispatch, outboxLog, deps.metrics), { concurrency: 8 });
+
   deps.queues.on("failed", (e) => {
-    // Message only: a webhook error never carries its URL, and job data holds ids.
+    // Message only: job data holds ids.
     log.warn({ queue: e.queue, jobId: e.jobId, attempt: e.attempt, willRetry: e.willRetry, error: e.error.message }, "background job failed");
   });
   deps.queues.work(queueNames.autoArchive, async () => void (await deps.autoArchive.run()), { concurrency: 1 });
@@ -227,16 +192,35 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   await deps.queues.schedule(queueNames.autoArchive, "auto-archive", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
   deps.queues.work(queueNames.purge, async () => void (await deps.purge.run()), { concurrency: 1 });
   await deps.queues.schedule(queueNames.purge, "retention-purge", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
-  await deps.queues.schedule(queueNames.recovery, "recovery-sweep", {}, { everyMs: s.recoveryIntervalMs });
 
+  const recovery = startRecoverySweep({
+    store: deps.store,
+    turns,
+    queue: deps.queue,
+    toolResults: deps.toolResults,
+    outbox,
+    dispatch,
+    requestPromotion: async (chatId) => {
+      const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
+      if (c) await requestPromotion(c);
+    },
+    staleAfterMs: s.staleAfterMs,
+    pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000),
+    logger: log,
+    intervalMs: s.recoveryIntervalMs,
+    tryWithLock: deps.tryWithLock,
+  });
   const heartbeat = startHeartbeat({ store: deps.store, runs, workerId, intervalMs: s.heartbeatIntervalMs, logger: log });
   const offInterrupt = deps.interrupts.onInterrupt((chatId, version) => runs.abort(chatId, "interrupt", version));
   return {
     workerId,
     runs,
-    stop() {
+    recovery,
+    async stop() {
       heartbeat.stop();
       offInterrupt();
+      deps.events.off("event", onCommitted);
+      await recovery.stop();
     },
   };
 }

@@ -13,6 +13,12 @@ export interface Metrics {
   turnEnded(outcome: TurnEndOutcome, seconds: number, errorKind?: string): void;
   turnFirstToken(seconds: number): void;
   webhookDelivery(outcome: "delivered" | "skipped" | "failed"): void;
+  /** A failed run of an outbox job (retried by the outbox itself, not the queue); final when no retry follows. */
+  jobFailed(queue: string, final: boolean): void;
+  /** A live stream delta the bus refused (Redis away, stream replaced); the turn goes on. */
+  streamPublishFailed(): void;
+  /** A Redis connection error, counted instead of logged while an outage lasts. */
+  redisError(connection: string): void;
   httpRequest(method: string, route: string, status: number, seconds: number): void;
   /** Socket counts per namespace, read at scrape time (the Socket.IO server is built after the metrics). */
   setSocketCounter(count: () => Record<string, number>): void;
@@ -55,6 +61,8 @@ export function createMetrics(queues: QueueDriver): Metrics {
   });
   queues.on("failed", (e) => jobsFailed.inc({ queue: e.queue, final: String(!e.willRetry) }));
 
+  const streamFailures = new Counter({ name: "switchboard_stream_publish_failures_total", help: "Live stream deltas not delivered (the turn went on and persisted)", registers });
+  const redisErrors = new Counter({ name: "switchboard_redis_errors_total", help: "Redis connection errors, by connection (an outage is logged once, counted here)", labelNames: ["connection"], registers });
   const turns = new Counter({ name: "switchboard_turns_total", help: "Turns ended in this process, by outcome", labelNames: ["outcome"], registers });
   const turnErrors = new Counter({ name: "switchboard_turn_errors_total", help: "Turns that ended in error, by error kind", labelNames: ["kind"], registers });
   const turnDuration = new Histogram({ name: "switchboard_turn_duration_seconds", help: "Acquisition to end of a turn", labelNames: ["outcome"], buckets: TURN_BUCKETS, registers });
@@ -83,6 +91,9 @@ export function createMetrics(queues: QueueDriver): Metrics {
     },
     turnFirstToken: (seconds) => firstToken.observe(seconds),
     webhookDelivery: (outcome) => webhooks.inc({ outcome }),
+    jobFailed: (queue, final) => jobsFailed.inc({ queue, final: String(final) }),
+    streamPublishFailed: () => streamFailures.inc(),
+    redisError: (connection) => redisErrors.inc({ connection }),
     httpRequest(method, route, status, seconds) {
       httpRequests.inc({ method, route, status: String(status) });
       httpDuration.observe({ method, route }, seconds);

@@ -14,7 +14,7 @@ import { createRealtime, disconnectApiKey, type IoServer } from "./realtime/serv
 import { startFanout } from "./realtime/fanout.ts";
 import { assertRedisReachable, createRedis } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
-import { createTurnWaker, createWebhookSender, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
+import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
 import { ChatEvents } from "./chats/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
 import { ChatOrganizer } from "./chats/chat-organizer.ts";
@@ -23,7 +23,7 @@ import { ToolResults } from "./chats/tool-results.ts";
 import { ChatExtras } from "./chats/chat-extras.ts";
 import { GeneratedTextService } from "./chats/generated-text-service.ts";
 import { Notifications } from "./chats/notifications.ts";
-import { TurnNotifications } from "./chats/turn-notifications.ts";
+import { AfterTurn } from "./chats/after-turn.ts";
 import { WebhookDelivery } from "./chats/webhook-delivery.ts";
 import { WebhookSettings } from "./chats/webhook-settings.ts";
 import { createMetrics } from "./metrics.ts";
@@ -119,14 +119,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
     const metrics = createMetrics(queues);
-    const store = new TurnStore(db.prisma, events);
+    const notifications = new Notifications(db.prisma, events, config.webhook.attempts);
+    const afterTurn = new AfterTurn(db.prisma, notifications);
+    const store = new TurnStore(db.prisma, events, afterTurn);
     const turnWaker = createTurnWaker(queues, logger);
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
     const texts = new GeneratedTextService(db.prisma, secrets, events);
-    const notifications = new Notifications(db.prisma, events, createWebhookSender(queues, db.prisma, config.webhook));
     const organizer = new ChatOrganizer(db.prisma, events);
     const clock = opts.clock ?? (() => new Date());
     const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
@@ -134,15 +135,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs);
     const workers = await startWorkers({
       prisma: db.prisma,
+      tryWithLock: (name, fn) => db.tryWithLock(name, fn),
       events,
       queue,
       toolResults,
       texts,
       autoArchive,
       purge: new RetentionPurge(db.prisma, events, clock, config.notificationRetentionDays),
-      turnNotifications: new TurnNotifications(db.prisma, notifications),
+      afterTurn,
       metrics,
       webhooks: webhookDelivery,
+      webhookBackoffMs: config.webhook.backoffMs,
       queues,
       store,
       streams,
@@ -161,6 +164,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(async () => workers.stop());
     // Closing the queues first lets running turns finish or hand their chats back.
     cleanup.push(() => queues.close({ timeoutMs: config.shutdownTimeoutMs }));
+    // Before that: a sweep has nothing to re-enqueue into a closing queue.
+    cleanup.push(() => workers.recovery.stop());
 
     let revokedKeyHook: (apiKeyId: string) => void = () => {};
     const app = createApp({

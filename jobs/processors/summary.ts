@@ -1,27 +1,32 @@
-// The `summaries` processor: one line on what the agent did in the turn that just
+// The `summaries` outbox work: one line on what the agent did in the turn that just
 // ended, fenced on that turn's history_version, then the turn-finished notification
 // with that line as its body (one model call for both). When the model keeps
 // failing, the last attempt still notifies, with the generic line.
 import type { GeneratedTextService } from "../../src/chats/generated-text-service.ts";
-import type { TurnNotifications } from "../../src/chats/turn-notifications.ts";
+import type { AfterTurn } from "../../src/chats/after-turn.ts";
 import type { Logger } from "../../src/log.ts";
-import type { Job } from "../queue-driver.ts";
+import type { OutboxWork } from "../outbox-processor.ts";
 
 export interface SummaryJobData {
   chatId: string;
   historyVersion: number;
 }
 
-export function createSummaryProcessor(texts: GeneratedTextService, notes: TurnNotifications, logger: Logger) {
-  return async (job: Pick<Job<SummaryJobData>, "data" | "attempt" | "maxAttempts">): Promise<void> => {
-    const { chatId, historyVersion } = job.data;
-    let summary: string | null = null;
-    try {
-      summary = (await texts.summarize(chatId, historyVersion))?.last_turn_summary ?? null;
-    } catch (err) {
-      if (job.attempt < job.maxAttempts) throw err;
-      logger.warn({ err, chatId }, "turn summary failed; notifying without it");
-    }
-    await notes.finished(chatId, historyVersion, summary);
+/** First retry after a second: a quick model that hiccuped usually answers the next time. */
+export const GENERATION_RETRY_MS = 1_000;
+
+export function summaryWork(texts: GeneratedTextService, afterTurn: Pick<AfterTurn, "notifyFinished">, logger: Logger): OutboxWork<SummaryJobData> {
+  return {
+    async run({ chatId, historyVersion }, run) {
+      let summary: string | null = null;
+      try {
+        summary = (await texts.summarize(chatId, historyVersion, run.signal))?.last_turn_summary ?? null;
+      } catch (err) {
+        if (!run.lastAttempt || run.signal.aborted) throw err;
+        logger.warn({ err, chatId }, "turn summary failed; notifying without it");
+      }
+      await afterTurn.notifyFinished(chatId, historyVersion, summary);
+    },
+    retryDelayMs: (_err, attempt) => GENERATION_RETRY_MS * 2 ** (attempt - 1),
   };
 }

@@ -54,7 +54,7 @@ export class AutoArchive {
         // The digest lists the most recently active first.
         const titles = chats.sort((a, b) => b.at.getTime() - a.at.getTime()).map((c) => c.title);
         const d = archiveDigest(titles, org.autoArchiveDays, org.retentionDays);
-        const n = await this.notifications.create(this.prisma, {
+        await this.notifications.create({
           userId,
           organizationId: org.id,
           kind: "auto_archive_digest",
@@ -62,7 +62,6 @@ export class AutoArchive {
           body: d.body,
           data: { titles: d.titles, additional_archived_count: d.additional, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays },
         });
-        await this.notifications.announce(userId, n);
       }
     }
     return { archived };

@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import type { ChatView, MessageView, QueuedMessageView } from "./views.ts";
 import type { DiffStatus, NotificationView } from "../../client-kit/protocol.ts";
+import type { OutboxRef } from "./outbox.ts";
 
 export type ChatEvent =
   | { type: "chat:created"; chat: ChatView }
@@ -22,7 +23,9 @@ export type ChatEvent =
   | { type: "notification"; userId: string; notification: NotificationView; chat?: undefined }
   /** The owner's read cursor moved (a /chat subscription started or ended). */
   | { type: "chat:read"; chat: ChatView; has_unread: boolean }
-  | { type: "requires_action"; chat: ChatView; tool_calls: { tool_call_id: string; tool_name: string; args: unknown }[] };
+  | { type: "requires_action"; chat: ChatView; tool_calls: { tool_call_id: string; tool_name: string; args: unknown }[] }
+  /** Outbox rows committed: the jobs layer enqueues their runs (not sent to clients). */
+  | { type: "outbox"; jobs: OutboxRef[]; chat?: undefined };
 
 export type ChatEventType = ChatEvent["type"];
 
@@ -45,6 +48,10 @@ export class PendingEvents {
   readonly #events: ChatEvent[] = [];
   add(...e: ChatEvent[]): void {
     this.#events.push(...e);
+  }
+  /** Outbox rows written in the transaction: woken up after commit. */
+  addJobs(jobs: OutboxRef[]): void {
+    if (jobs.length) this.#events.push({ type: "outbox", jobs });
   }
   flush(bus: ChatEvents): void {
     for (const e of this.#events.splice(0)) bus.publish(e);

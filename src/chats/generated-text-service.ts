@@ -30,12 +30,12 @@ export class GeneratedTextService {
   ) {}
 
   /** The first completed turn of a root chat names it, unless the user named it already. */
-  async autoTitle(chatId: string): Promise<ChatView | null> {
+  async autoTitle(chatId: string, signal?: AbortSignal): Promise<ChatView | null> {
     const chat = await this.prisma.chat.findUnique({ where: { id: chatId } });
     if (!chat || chat.parentChatId || chat.titleSource !== "fallback") return null;
     const first = await this.prisma.chatMessage.findFirst({ where: { chatId, role: "user", deleted: false }, orderBy: { id: "asc" } });
     if (!first) return null;
-    const title = normalizeTitle(await this.generate(chat, titlePrompt(textOf(partsOf(first.content)))));
+    const title = normalizeTitle(await this.generate(chat, titlePrompt(textOf(partsOf(first.content))), undefined, signal));
     if (!title) return null;
     // Guarded: a title the user set meanwhile wins.
     const { count } = await this.prisma.chat.updateMany({ where: { id: chatId, titleSource: "fallback" }, data: { title, titleSource: "generated" } });
@@ -67,12 +67,12 @@ export class GeneratedTextService {
    * history_version the turn ended at: an older turn's summary never overwrites a
    * newer turn's. Blank output stores null.
    */
-  async summarize(chatId: string, historyVersion: number): Promise<ChatView | null> {
+  async summarize(chatId: string, historyVersion: number, signal?: AbortSignal): Promise<ChatView | null> {
     const chat = await this.prisma.chat.findUnique({ where: { id: chatId } });
     if (!chat || chat.parentChatId || chat.historyVersion !== historyVersion || chat.status !== "waiting") return null;
     const last = await this.prisma.chatMessage.findFirst({ where: { chatId, role: "assistant", deleted: false }, orderBy: { id: "desc" } });
     if (!last) return null;
-    const summary = normalizeSummary(await this.generate(chat, summaryPrompt(chat.title, textOf(partsOf(last.content)))));
+    const summary = normalizeSummary(await this.generate(chat, summaryPrompt(chat.title, textOf(partsOf(last.content))), undefined, signal));
     const { count } = await this.prisma.chat.updateMany({ where: { id: chatId, historyVersion }, data: { lastTurnSummary: summary } });
     return count ? this.publish(chatId, "chat:summary") : null;
   }
@@ -88,13 +88,15 @@ export class GeneratedTextService {
    * model would only repeat the prompt back, so it yields nothing: chats keep their
    * fallback titles and turn notifications their generic line.
    */
-  private async generate(chat: Chat, prompt: string, chosen?: ModelWithProvider): Promise<string> {
+  private async generate(chat: Chat, prompt: string, chosen?: ModelWithProvider, cancel?: AbortSignal): Promise<string> {
     const model = chosen ?? (await this.quickModel(chat));
     if (model.provider.kind === "echo") return "";
     const apiKey = await providerKey(this.prisma, this.secrets, model, chat.ownerId);
     const p = model.provider;
     const provider = createProvider({ kind: p.kind, name: p.name, baseUrl: p.baseUrl, apiKey, useResponsesApi: p.useResponsesApi, storeResponses: false });
-    const signal = AbortSignal.timeout(GENERATION_TIMEOUT_MS);
+    // The job's signal too: a shutdown hands the work back instead of waiting for the model.
+    const timeout = AbortSignal.timeout(GENERATION_TIMEOUT_MS);
+    const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
     let text = "";
     for await (const ev of provider.stream({ model: model.model, messages: [{ role: "user", content: [{ type: "text", text: prompt }] }], tools: [], maxOutputTokens: 256, signal })) {
       if (ev.type === "text-delta") text += ev.text;

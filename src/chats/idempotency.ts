@@ -187,9 +187,9 @@ export class IdempotencyStore {
     }
   }
 
-  /** Deletes keys past their expiry; returns how many. Call periodically (e.g. hourly). */
-  async purgeExpired(now: Date = new Date()): Promise<number> {
-    return this.prisma.$executeRaw`DELETE FROM idempotency_keys WHERE expires_at <= ${now}::timestamptz`;
+  /** Deletes keys past their expiry, in batches; returns how many. The purge job calls it. */
+  async purgeExpired(now: Date = new Date(), batch = IDEMPOTENCY_PURGE_BATCH): Promise<number> {
+    return purgeExpiredIdempotencyKeys(this.prisma, now, batch);
   }
 
   /**
@@ -275,6 +275,21 @@ export class IdempotencyStore {
     await this.prisma.$executeRaw`
       DELETE FROM idempotency_keys
       WHERE user_id = ${userId}::uuid AND key = ${key} AND status_code = ${IN_PROGRESS} AND response->>'in_progress' = ${token}`.catch(() => 0);
+  }
+}
+
+/** Rows per delete: each batch is its own short statement, so a large backlog never holds long locks. */
+export const IDEMPOTENCY_PURGE_BATCH = 1_000;
+
+/** Deletes idempotency keys past their expiry, `batch` rows per statement, until none are left. */
+export async function purgeExpiredIdempotencyKeys(prisma: PrismaClient, now: Date, batch = IDEMPOTENCY_PURGE_BATCH): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const n = await prisma.$executeRaw`
+      DELETE FROM idempotency_keys WHERE ctid IN (
+        SELECT ctid FROM idempotency_keys WHERE expires_at <= ${now}::timestamptz LIMIT ${batch})`;
+    deleted += n;
+    if (n < batch) return deleted;
   }
 }
 

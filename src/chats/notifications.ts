@@ -1,12 +1,15 @@
 // The notification inbox: rows per user, listed newest first, marked read one by
 // one. A new notification is pushed to the user's /chats sockets as `notification`
-// and handed to the webhook sender (which skips users without a webhook URL).
+// after commit, and its webhook delivery (for users with a webhook) is an outbox row
+// written with it.
 import type { Principal } from "../auth/authenticate.ts";
 import type { Notification, PrismaClient } from "../generated/prisma/client.ts";
-import { Prisma, type Tx } from "../db/types.ts";
+import { Prisma, type Db } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import type { NotificationView } from "../../client-kit/protocol.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents, PendingEvents } from "./events.ts";
+import { mutate } from "./mutation.ts";
+import { addToOutbox } from "./outbox.ts";
 
 export function notificationView(n: Notification): NotificationView {
   return {
@@ -30,36 +33,45 @@ export interface NewNotification {
   title: string;
   body: string;
   data?: unknown;
+  /** Makes a second insert with the same key (per user) a no-op: a retried job notifies once. */
+  dedupeKey?: string;
 }
 
-/** Queues the webhook delivery of a notification (see jobs/workers.ts); true when one was queued. */
-export type WebhookSender = (userId: string, n: NotificationView) => Promise<boolean>;
+/** The outbox queue that POSTs notifications to their user's webhook (jobs/ processes it). */
+export const WEBHOOK_QUEUE = "webhooks";
 
 export class Notifications {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
-    private readonly sendWebhook: WebhookSender = async () => false,
+    /** Webhook runs per notification, the first included (WEBHOOK_ATTEMPTS). */
+    private readonly webhookAttempts = 1,
   ) {}
 
-  async create(db: Tx | PrismaClient, n: NewNotification): Promise<NotificationView> {
-    const row = await db.notification.create({ data: rowOf(n) });
-    return notificationView(row);
-  }
-
-  /** Creates and announces a notification unless one with this key exists already (then null). */
-  async announceOnce(n: NewNotification & { dedupeKey: string }): Promise<NotificationView | null> {
-    const [row] = await this.prisma.notification.createManyAndReturn({ data: [{ ...rowOf(n), dedupeKey: n.dedupeKey }], skipDuplicates: true });
+  /**
+   * Writes a notification in the caller's transaction and, when its user has a webhook,
+   * the delivery as an outbox row in the same transaction (so a crash or a lost job
+   * delays it but never loses it). `events` publishes both after commit. Null when a
+   * notification with the same dedupe key exists already.
+   */
+  async insert(tx: Db, n: NewNotification, events: PendingEvents): Promise<NotificationView | null> {
+    const user = await tx.user.findUnique({ where: { id: n.userId }, select: { webhookUrl: true } });
+    const [row] = await tx.notification.createManyAndReturn({
+      data: [{ ...rowOf(n), dedupeKey: n.dedupeKey ?? null, webhookStatus: user?.webhookUrl ? "pending" : null }],
+      skipDuplicates: true,
+    });
     if (!row) return null;
-    return this.announce(n.userId, notificationView(row));
+    const view = notificationView(row);
+    if (row.webhookStatus === "pending") {
+      events.addJobs(await addToOutbox(tx, [{ queue: WEBHOOK_QUEUE, key: `webhook-${row.id}`, data: { notificationId: row.id }, maxAttempts: this.webhookAttempts }]));
+    }
+    events.add({ type: "notification", userId: n.userId, notification: view });
+    return view;
   }
 
-  /** After commit: queue the webhook, then push to the user's sockets (with the delivery pending). Returns what was pushed. */
-  async announce(userId: string, n: NotificationView): Promise<NotificationView> {
-    const queued = await this.sendWebhook(userId, n);
-    const view: NotificationView = queued ? { ...n, webhook: { status: "pending", attempts: 0, last_error: null } } : n;
-    this.events.publish({ type: "notification", userId, notification: view });
-    return view;
+  /** insert() in a transaction of its own. */
+  async create(n: NewNotification): Promise<NotificationView | null> {
+    return mutate(this.prisma, this.events, (tx, events) => this.insert(tx, n, events));
   }
 
   /** Newest first; `before` (a notification id) continues after that one. */

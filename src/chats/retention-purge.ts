@@ -3,10 +3,12 @@
 // (messages, queue, diff status, file links — by foreign-key cascade), then files
 // no chat links any more. In batches, each its own short transaction, so a large
 // purge never holds long locks. retention_days 0 keeps archived chats forever.
-// Notifications older than NOTIFICATION_RETENTION_DAYS go too.
+// Notifications older than NOTIFICATION_RETENTION_DAYS go too, and idempotency keys
+// past their expiry.
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { ChatEvents } from "./events.ts";
 import { chatView } from "./views.ts";
+import { purgeExpiredIdempotencyKeys } from "./idempotency.ts";
 
 /** Rows per delete statement; small enough that each transaction is short. */
 export const PURGE_BATCH = 500;
@@ -22,7 +24,7 @@ export class RetentionPurge {
     private readonly notificationRetentionDays = 90,
   ) {}
 
-  async run(now = this.clock(), batch = PURGE_BATCH): Promise<{ chats: number; files: number; notifications: number }> {
+  async run(now = this.clock(), batch = PURGE_BATCH): Promise<{ chats: number; files: number; notifications: number; idempotency_keys: number }> {
     let chats = 0;
     const orgs = await this.prisma.organization.findMany({ where: { retentionDays: { gt: 0 } } });
     for (const org of orgs) {
@@ -60,7 +62,9 @@ export class RetentionPurge {
             async (ids) => (await this.prisma.notification.deleteMany({ where: { id: { in: ids } } })).count,
           )
         : 0;
-    return { chats, files, notifications };
+    // Idempotency keys past their expiry no longer replay anything; without this the table only grows.
+    const idempotency_keys = await purgeExpiredIdempotencyKeys(this.prisma, now, batch);
+    return { chats, files, notifications, idempotency_keys };
   }
 }
 

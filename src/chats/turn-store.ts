@@ -9,6 +9,7 @@ import type { ChatStatus } from "../domain/status-machine.ts";
 import type { ChatErrorInfo, Usage } from "../llm/types.ts";
 import type { MessagePart, ToolCallPart, ToolResultPart } from "../../client-kit/message-parts.ts";
 import { ChatEvents, PendingEvents } from "./events.ts";
+import type { TurnEndKind } from "./after-turn.ts";
 import { chatView, messageView, type ChatView } from "./views.ts";
 import { promoteQueued } from "./promotion.ts";
 
@@ -31,6 +32,11 @@ export interface Lease {
   historyVersion: number;
 }
 
+export interface PersistedStep {
+  history_version: number;
+  message_ids: number[];
+}
+
 export interface StepRecord {
   assistant: MessagePart[];
   toolResults: ToolResultPart[];
@@ -47,10 +53,24 @@ export type TurnEnd =
   | { status: "error"; error: ChatErrorInfo }
   | { status: "requires_action"; calls: ToolCallPart[]; deadlineMs: number };
 
+/** How a turn left the chat; `how` is `interrupted` when a stop ended it. */
+export interface EndedTurn {
+  chat: ChatView;
+  how: TurnEndKind;
+}
+
+/** The after-turn hook: writes what the end of a turn leaves to do, inside the transaction that ends it. */
+export interface AfterTurnHook {
+  record(tx: Tx, chat: Chat, how: TurnEndKind, events: PendingEvents): Promise<void>;
+}
+
+const noAfterTurn: AfterTurnHook = { record: async () => {} };
+
 export class TurnStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
+    private readonly afterTurn: AfterTurnHook = noAfterTurn,
   ) {}
 
   /**
@@ -77,49 +97,65 @@ export class TurnStore {
     return { lease: { chatId, workerId, historyVersion: chat.historyVersion }, chat };
   }
 
-  /** The fence: touches the chat only if the lease still holds; else FencedError. */
-  private async fence(tx: Tx, lease: Lease, statuses: ChatStatus[], data: Prisma.ChatUpdateManyMutationInput): Promise<Chat> {
+  /** The fence: touches the chat only if the lease still holds in one of `statuses`; null when it does not. */
+  private async tryFence(tx: Tx, lease: Lease, statuses: ChatStatus[], data: Prisma.ChatUpdateManyMutationInput): Promise<Chat | null> {
     const { count } = await tx.chat.updateMany({
       where: { id: lease.chatId, workerId: lease.workerId, status: { in: statuses }, historyVersion: lease.historyVersion, archived: false },
       data,
     });
-    if (count === 0) throw new FencedError(`lease on chat ${lease.chatId} lost`);
-    return tx.chat.findUniqueOrThrow({ where: { id: lease.chatId } });
+    return count === 0 ? null : tx.chat.findUniqueOrThrow({ where: { id: lease.chatId } });
+  }
+
+  private async fence(tx: Tx, lease: Lease, statuses: ChatStatus[], data: Prisma.ChatUpdateManyMutationInput): Promise<Chat> {
+    const chat = await this.tryFence(tx, lease, statuses, data);
+    if (!chat) throw new FencedError(`lease on chat ${lease.chatId} lost`);
+    return chat;
   }
 
   /**
-   * Persists one model step (assistant message + built-in tool results) in one
-   * transaction and moves the lease to the new history_version.
+   * Persists one model step that is not the last (assistant message + built-in tool
+   * results) in one transaction and moves the lease to the new history_version.
    */
-  async persistStep(lease: Lease, step: StepRecord, statuses: ChatStatus[] = ["running"]): Promise<{ history_version: number; message_ids: number[] }> {
+  async persistStep(lease: Lease, step: StepRecord, statuses: ChatStatus[] = ["running"]): Promise<PersistedStep> {
     const events = new PendingEvents();
     const result = await this.prisma.$transaction(async (tx) => {
-      const chat = await this.fence(tx, lease, statuses, { historyVersion: { increment: 1 }, lastActivityAt: new Date(), updatedAt: new Date() });
-      const rows = await tx.chatMessage.createManyAndReturn({ data: stepRows(lease.chatId, step) });
-      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
-      events.add({ type: "message:created", chat: chatView(chat), messages: rows.map(messageView) });
-      return { history_version: chat.historyVersion, message_ids: rows.map((r) => Number(r.id)) };
+      const chat = await this.fence(tx, lease, statuses, historyStep());
+      return { chat, ...(await this.insertStep(tx, chat, step, events)) };
+    });
+    lease.historyVersion = result.chat.historyVersion;
+    events.flush(this.events);
+    return { history_version: result.chat.historyVersion, message_ids: result.message_ids };
+  }
+
+  /**
+   * The last step of a turn and the turn's end in one transaction, so a crash can never
+   * leave the answer saved and the turn unfinished (a rerun would answer twice). A stop
+   * that arrived meanwhile ends it as an interrupted turn that keeps the step.
+   */
+  async commitFinalStep(lease: Lease, step: StepRecord, end: TurnEnd): Promise<PersistedStep & EndedTurn> {
+    const events = new PendingEvents();
+    const result = await this.prisma.$transaction(async (tx) => {
+      let how: TurnEndKind = "ended";
+      let chat = await this.tryFence(tx, lease, ["running"], { ...historyStep(), ...endData(end) });
+      if (!chat) {
+        chat = await this.fence(tx, lease, ["interrupting"], { ...historyStep(), ...interruptedData() });
+        how = "interrupted";
+      }
+      const { message_ids } = await this.insertStep(tx, chat, step, events);
+      return { message_ids, history_version: chat.historyVersion, ...(await this.closeTurn(tx, chat, how, end, events)) };
     });
     lease.historyVersion = result.history_version;
     events.flush(this.events);
     return result;
   }
 
-  /** Ends the turn: waiting, error (with last_error) or requires_action. */
-  async finish(lease: Lease, end: TurnEnd): Promise<ChatView> {
-    return this.end(lease, ["running"], async (tx) =>
-      this.fence(tx, lease, ["running"], {
-        status: end.status,
-        workerId: null,
-        heartbeatAt: null,
-        lastError: end.status === "error" ? (end.error as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
-        requiresActionDeadlineAt: end.status === "requires_action" ? new Date(Date.now() + end.deadlineMs) : null,
-        // Error paths clear the summary: it described an earlier turn.
-        ...(end.status === "error" ? { lastTurnSummary: null } : {}),
-        updatedAt: new Date(),
-      }),
-      end.status === "requires_action" ? end.calls : undefined,
-    );
+  /** Ends the turn without a new step: waiting, error (with last_error) or requires_action; a stop that arrived meanwhile wins. */
+  async finish(lease: Lease, end: TurnEnd): Promise<EndedTurn> {
+    return this.endTurn(lease, async (tx) => {
+      const chat = await this.tryFence(tx, lease, ["running"], endData(end));
+      if (chat) return { chat, how: "ended" };
+      return { chat: await this.fence(tx, lease, ["interrupting"], interruptedData()), how: "interrupted" };
+    }, end);
   }
 
   /**
@@ -127,50 +163,54 @@ export class TurnStore {
    * a queued message was promoted during the turn, promote it in this same
    * transaction, so persisting the partial and the promotion can never race.
    */
-  async finishInterrupted(lease: Lease, partial: StepRecord | null): Promise<ChatView> {
-    const events = new PendingEvents();
-    const view = await this.prisma.$transaction(async (tx) => {
-      const keep = !!partial && partial.assistant.length > 0;
-      const chat = await this.fence(tx, lease, ["interrupting"], {
-        status: "waiting",
-        workerId: null,
-        heartbeatAt: null,
-        lastTurnSummary: null,
-        updatedAt: new Date(),
-        ...(keep ? { historyVersion: { increment: 1 }, lastActivityAt: new Date() } : {}),
-      });
-      if (keep) {
-        const rows = await tx.chatMessage.createManyAndReturn({ data: stepRows(lease.chatId, partial) });
-        events.add({ type: "message:created", chat: chatView(chat), messages: rows.map(messageView) });
-      }
-      if (chat.promoteQueuedMessageId !== null) {
-        const queued = await tx.chatQueuedMessage.findFirst({ where: { id: chat.promoteQueuedMessageId, chatId: chat.id } });
-        if (queued) return promoteQueued(tx, chat, queued, events);
-        const cleared = chatView(await tx.chat.update({ where: { id: chat.id }, data: { promoteQueuedMessageId: null } }));
-        events.add({ type: "chat:status", chat: cleared });
-        return cleared;
-      }
-      const v = chatView(chat);
-      events.add({ type: "chat:status", chat: v });
-      return v;
+  async finishInterrupted(lease: Lease, partial: StepRecord | null): Promise<EndedTurn> {
+    const keep = !!partial && partial.assistant.length > 0;
+    return this.endTurn(lease, async (tx, events) => {
+      const chat = await this.fence(tx, lease, ["interrupting"], { ...interruptedData(), ...(keep ? historyStep() : {}) });
+      if (keep) await this.insertStep(tx, chat, partial, events);
+      return { chat, how: "interrupted" };
     });
-    events.flush(this.events);
-    return view;
   }
 
   /** Graceful shutdown: give the chat back so another worker reruns the turn. */
-  async handBack(lease: Lease): Promise<ChatView> {
-    return this.end(lease, ["running"], (tx) => this.fence(tx, lease, ["running"], { status: "pending", workerId: null, heartbeatAt: null, updatedAt: new Date() }));
+  async handBack(lease: Lease): Promise<EndedTurn> {
+    return this.endTurn(lease, async (tx) => ({
+      chat: await this.fence(tx, lease, ["running"], { status: "pending", workerId: null, heartbeatAt: null, updatedAt: new Date() }),
+      how: "ended",
+    }));
   }
 
-  private async end(lease: Lease, _statuses: ChatStatus[], write: (tx: Tx) => Promise<Chat>, calls?: ToolCallPart[]): Promise<ChatView> {
-    const chat = await this.prisma.$transaction(write);
-    const view = chatView(chat);
-    this.events.publish({ type: "chat:status", chat: view });
-    if (calls) {
-      this.events.publish({ type: "requires_action", chat: view, tool_calls: calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args })) });
+  private async endTurn(lease: Lease, write: (tx: Tx, events: PendingEvents) => Promise<{ chat: Chat; how: TurnEndKind }>, end?: TurnEnd): Promise<EndedTurn> {
+    const events = new PendingEvents();
+    const result = await this.prisma.$transaction(async (tx) => {
+      const { chat, how } = await write(tx, events);
+      return this.closeTurn(tx, chat, how, end, events);
+    });
+    events.flush(this.events);
+    return result;
+  }
+
+  private async insertStep(tx: Tx, chat: Chat, step: StepRecord, events: PendingEvents): Promise<{ message_ids: number[] }> {
+    const rows = await tx.chatMessage.createManyAndReturn({ data: stepRows(chat.id, step) });
+    rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    events.add({ type: "message:created", chat: chatView(chat), messages: rows.map(messageView) });
+    return { message_ids: rows.map((r) => Number(r.id)) };
+  }
+
+  /** The common tail of every turn end, inside its transaction: a promotion asked for during a stop, the events, the after-turn work. */
+  private async closeTurn(tx: Tx, chat: Chat, how: TurnEndKind, end: TurnEnd | undefined, events: PendingEvents): Promise<EndedTurn> {
+    if (how === "interrupted" && chat.promoteQueuedMessageId !== null) {
+      const queued = await tx.chatQueuedMessage.findFirst({ where: { id: chat.promoteQueuedMessageId, chatId: chat.id } });
+      if (queued) return { chat: await promoteQueued(tx, chat, queued, events), how };
+      chat = await tx.chat.update({ where: { id: chat.id }, data: { promoteQueuedMessageId: null } });
     }
-    return view;
+    const view = chatView(chat);
+    events.add({ type: "chat:status", chat: view });
+    if (how === "ended" && end?.status === "requires_action" && chat.status === "requires_action") {
+      events.add({ type: "requires_action", chat: view, tool_calls: end.calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args })) });
+    }
+    await this.afterTurn.record(tx, chat, how, events);
+    return { chat: view, how };
   }
 
   /**
@@ -215,6 +255,30 @@ export class TurnStore {
       take: limit,
     });
   }
+}
+
+/** A committed step: the history moves on. */
+function historyStep(): Prisma.ChatUpdateManyMutationInput {
+  return { historyVersion: { increment: 1 }, lastActivityAt: new Date(), updatedAt: new Date() };
+}
+
+/** The chat as a turn leaves it: waiting, error (with last_error) or requires_action. */
+function endData(end: TurnEnd): Prisma.ChatUpdateManyMutationInput {
+  return {
+    status: end.status,
+    workerId: null,
+    heartbeatAt: null,
+    lastError: end.status === "error" ? (end.error as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+    requiresActionDeadlineAt: end.status === "requires_action" ? new Date(Date.now() + end.deadlineMs) : null,
+    // Error paths clear the summary: it described an earlier turn.
+    ...(end.status === "error" ? { lastTurnSummary: null } : {}),
+    updatedAt: new Date(),
+  };
+}
+
+/** The chat as a stop leaves it: idle, and its summary (of an earlier turn) cleared. */
+function interruptedData(): Prisma.ChatUpdateManyMutationInput {
+  return { status: "waiting", workerId: null, heartbeatAt: null, lastTurnSummary: null, updatedAt: new Date() };
 }
 
 function stepRows(chatId: string, step: StepRecord): Prisma.ChatMessageCreateManyInput[] {

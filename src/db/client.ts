@@ -24,6 +24,13 @@ export interface Database {
   onQuery(listener: (sql: string) => void): () => void;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
+  /**
+   * Runs `fn` only if no other process (or caller) holds the named lock right now, and
+   * says whether it ran. Postgres: a session advisory lock on a connection of its own,
+   * released when `fn` settles (or the connection dies). PGlite: the data directory has
+   * one owner process, so an in-process flag is the whole lock.
+   */
+  tryWithLock(name: string, fn: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -73,6 +80,21 @@ function tapQuery(target: { query: QueryFn }, listeners: QueryListeners, yieldFi
       };
 }
 
+/** Named in-process locks (PGlite has one owner process, so these are enough). */
+class LocalLocks {
+  readonly #held = new Set<string>();
+  async run(name: string, fn: () => Promise<void>): Promise<boolean> {
+    if (this.#held.has(name)) return false;
+    this.#held.add(name);
+    try {
+      await fn();
+      return true;
+    } finally {
+      this.#held.delete(name);
+    }
+  }
+}
+
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, opts) : openPglite(opts);
 }
@@ -108,6 +130,21 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
     async ping() {
       await pool.query("SELECT 1");
     },
+    async tryWithLock(name, fn) {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [name]);
+        if (!rows[0]?.ok) return false;
+        try {
+          await fn();
+        } finally {
+          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [name]).catch(() => {});
+        }
+        return true;
+      } finally {
+        client.release();
+      }
+    },
     async close() {
       await prisma.$disconnect().catch(() => {});
       await pool.end().catch(() => {});
@@ -124,6 +161,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   }
   const engine = db;
   const listeners = new QueryListeners();
+  const localLocks = new LocalLocks();
   tapQuery(engine as unknown as { query: QueryFn }, listeners, true);
   // Statements inside a transaction go through the transaction object.
   const transaction = engine.transaction.bind(engine);
@@ -142,6 +180,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     async ping() {
       await engine.query("SELECT 1");
     },
+    tryWithLock: (name, fn) => localLocks.run(name, fn),
     async close() {
       await prisma.$disconnect().catch(() => {});
       if (!engine.closed) await engine.close();

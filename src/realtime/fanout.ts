@@ -28,6 +28,7 @@ export function startFanout(io: IoServer, events: ChatEvents): () => void {
   const watch = io.of(namespaces.chats);
   const stream = io.of(namespaces.chat);
   const onEvent = (e: ChatEvent) => {
+    if (e.type === "outbox") return; // for the jobs layer
     if (e.type === "notification") {
       watch.to(rooms.user(e.userId)).emit("notification", e.notification);
       return;

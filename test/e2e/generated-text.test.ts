@@ -8,7 +8,7 @@ import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { sleep, waitFor } from "../support/wait.ts";
-import { TURN_FINISHED_FALLBACK } from "../../src/chats/turn-notifications.ts";
+import { TURN_FINISHED_FALLBACK } from "../../src/chats/after-turn.ts";
 
 const modes = [
   ...dbDrivers.map((db) => ({ db, redis: false })),

@@ -78,7 +78,7 @@ describe.each(modes)("metrics on $db (redis: $redis)", (mode) => {
     expect(sample(text, "switchboard_turn_duration_seconds_count", { outcome: "waiting" })).toBe(waitingBefore + 1);
     expect(sample(text, "switchboard_turn_first_token_seconds_count")).toBeGreaterThanOrEqual(1);
     // Queue depth for every queue, read from the driver at scrape time.
-    for (const queue of ["turns", "promotions", "titles", "summaries", "webhooks", "auto_archive", "purge", "recovery"]) {
+    for (const queue of ["turns", "promotions", "titles", "summaries", "webhooks", "auto_archive", "purge"]) {
       expect(sample(text, "switchboard_queue_jobs", { queue, state: "waiting" }), queue).toBeGreaterThanOrEqual(0);
       expect(sample(text, "switchboard_queue_jobs", { queue, state: "delayed" }), queue).toBeGreaterThanOrEqual(0);
     }

@@ -15,7 +15,7 @@ import { nextEvent } from "../support/socket.ts";
 import { sleep, waitFor } from "../support/wait.ts";
 import { verifyWebhook } from "../../src/domain/webhook-signature.ts";
 import { Notifications } from "../../src/chats/notifications.ts";
-import { TURN_FINISHED_FALLBACK, TurnNotifications } from "../../src/chats/turn-notifications.ts";
+import { AfterTurn, TURN_FINISHED_FALLBACK } from "../../src/chats/after-turn.ts";
 
 const modes = [
   ...dbDrivers.map((db) => ({ db, redis: false })),
@@ -100,8 +100,8 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     expect(quick.requests.filter((r) => isSummaryPrompt(r) && prompt(r).includes("ONE-CALL-MARKER"))).toHaveLength(1);
     // A retried job (or a second worker) creates nothing twice.
     const c = await getChat(srv, chat.id, key);
-    const notes = new TurnNotifications(srv.db.prisma, new Notifications(srv.db.prisma, srv.events));
-    expect(await notes.finished(chat.id, c.history_version, "again")).toBeNull();
+    const notes = new AfterTurn(srv.db.prisma, new Notifications(srv.db.prisma, srv.events));
+    expect(await notes.notifyFinished(chat.id, c.history_version, "again")).toBeNull();
     expect(await inbox(srv, key)).toHaveLength(1);
     dash.close();
   });
@@ -137,7 +137,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     const other = await newUser(srv);
     const notes = new Notifications(srv.db.prisma, srv.events);
     const org = (await body(await srv.api("/api/v1/organization", { key }))).id;
-    for (let i = 0; i < 5; i++) await notes.create(srv.db.prisma, { userId: me.id, organizationId: org, kind: "turn_finished", title: `n${i}`, body: "b" });
+    for (let i = 0; i < 5; i++) await notes.create({ userId: me.id, organizationId: org, kind: "turn_finished", title: `n${i}`, body: "b" });
     const page1 = await body(await srv.api("/api/v1/notifications?limit=2", { key }));
     expect(page1.notifications.map((n: NotificationView) => n.title)).toEqual(["n4", "n3"]);
     expect(page1.unread_count).toBe(5);

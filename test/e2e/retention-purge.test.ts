@@ -2,6 +2,7 @@
 // in batches; orphaned files go too; retention 0 keeps everything.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
+import { randomBytes } from "node:crypto";
 import { RetentionPurge } from "../../src/chats/retention-purge.ts";
 import { queueNames } from "../../jobs/index.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
@@ -51,14 +52,14 @@ describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
     await srv.db.prisma.chatFileLink.create({ data: { chatId: recent.id, fileId: keptFile.id } });
 
     // Retention 0 keeps everything.
-    expect(await purge.run(now, 2)).toEqual({ chats: 0, files: 0, notifications: 0 });
+    expect(await purge.run(now, 2)).toMatchObject({ chats: 0, files: 0, notifications: 0 });
     await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 30 } });
     const dash = srv.socket(namespaces.chats);
     await nextEvent(dash, "connect");
     const deleted: string[] = [];
     dash.on("chat:deleted", (e: WatchEvent) => deleted.push(e.chat_id));
     const r = await purge.run(now, 2); // batches of 2 roots
-    expect(r).toEqual({ chats: 6, files: 1, notifications: 0 });
+    expect(r).toMatchObject({ chats: 6, files: 1, notifications: 0 });
     const ids = [...oldOnes.map((c) => c.id), child.id];
     expect(await srv.db.prisma.chat.count({ where: { id: { in: ids } } })).toBe(0);
     expect(await srv.db.prisma.chatMessage.count({ where: { chatId: { in: ids } } })).toBe(0);
@@ -103,5 +104,25 @@ describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
     now = new Date("2027-06-02T12:00:00Z");
     await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-b-${c.id}` });
     await waitFor(async () => (await srv.db.prisma.chat.count({ where: { id: c.id } })) === 0, { timeoutMs: 10_000 });
+  });
+
+  it("the purge job deletes expired idempotency keys in batches and keeps live ones", async () => {
+    // Keys written by real requests (expiring 24 h after now), then the clock moves on.
+    const stamp = randomBytes(4).toString("hex");
+    for (let i = 0; i < 5; i++) {
+      const res = await srv.api("/api/v1/chats", { method: "POST", json: { content: `keyed ${i}` }, headers: { "idempotency-key": `purge-${stamp}-${i}` } });
+      expect(res.status).toBe(201);
+    }
+    const ours = { key: { startsWith: `purge-${stamp}-` } };
+    expect(await srv.db.prisma.idempotencyKey.count({ where: ours })).toBe(5);
+    // One key expires later than the clock will be: it stays.
+    await srv.db.prisma.idempotencyKey.updateMany({ where: { key: `purge-${stamp}-4` }, data: { expiresAt: new Date("2099-01-01T00:00:00Z") } });
+    now = new Date(Date.now() + 25 * 60 * 60_000);
+    expect((await purge.run(now, 2)).idempotency_keys).toBeGreaterThanOrEqual(4); // batches of 2
+    expect(await srv.db.prisma.idempotencyKey.count({ where: ours })).toBe(1);
+    // And through the scheduled job's path, on the server's clock.
+    await srv.db.prisma.idempotencyKey.updateMany({ where: ours, data: { expiresAt: new Date(now.getTime() - 1000) } });
+    await srv.queues.enqueue(queueNames.purge, {}, { jobId: `purge-test-keys-${stamp}` });
+    await waitFor(async () => (await srv.db.prisma.idempotencyKey.count({ where: ours })) === 0, { timeoutMs: 10_000 });
   });
 });

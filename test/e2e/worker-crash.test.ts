@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Redis } from "ioredis";
+import { Client as PgClient } from "pg";
 import { createStreamBus } from "../../src/chats/stream/index.ts";
 import { joinStream } from "../../src/chats/stream/index.ts";
 import { spawnServer, type ServerProcess } from "../support/process.ts";
@@ -56,6 +57,19 @@ describe.each(dbDrivers)("recovery sweep on %s", (db) => {
     expect(text((await listMessages(srv, stale.id))[1])).toBe("Echo: left running");
     expect(text((await listMessages(srv, lost.id))[1])).toBe("Echo: left pending");
   });
+
+  it("finishes, without a rerun, a recovered turn whose history already ends with the answer", async () => {
+    // A worker that died after the answer was committed but before the turn ended (the
+    // state older releases could leave): the recovered turn must not answer twice.
+    const c = await chatWithoutJob("running");
+    const admin = await srv.db.prisma.user.findFirstOrThrow();
+    await srv.db.prisma.chatMessage.create({ data: { chatId: c.id, role: "assistant", content: [{ type: "text", text: "the saved answer" }], createdBy: admin.id } });
+    const done = await waitForStatus(srv, c.id, "waiting", 15_000);
+    expect(done.worker_id).toBeNull();
+    const msgs = await listMessages(srv, c.id);
+    expect(msgs.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    expect(text(msgs[1])).toBe("the saved answer");
+  });
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,9 +86,7 @@ describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }
   });
 
   it("another process recovers the chat after the stale threshold and completes the turn", async () => {
-    const dbName = `sb_crash_${randomBytes(5).toString("hex")}`;
-    await adminQuery(pg, `CREATE DATABASE ${dbName}`);
-    cleanups.push(() => adminQuery(pg, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    const dbUrl = await throwawayDatabase(pg, "sb_crash", cleanups);
     const prefix = `sbcrash-${randomBytes(4).toString("hex")}`;
     cleanups.push(() => deleteRedisKeys(redis, `${prefix}:*`));
     const env = async () => {
@@ -83,7 +95,7 @@ describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }
       return {
         PORT: "0",
         DATA_DIR: dataDir,
-        DATABASE_URL: withDatabase(pg, dbName),
+        DATABASE_URL: dbUrl,
         REDIS_URL: redis,
         REDIS_PREFIX: prefix,
         HEARTBEAT_INTERVAL_MS: "200",
@@ -147,6 +159,71 @@ describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }
     expect(messages[1].content).toEqual([{ type: "text", text: `Echo: ${words}` }]);
     // The rerun streamed as a new turn, so subscribers drop the dead turn's partial.
     expect(turnIds.size).toBe(2);
+    b.kill("SIGTERM");
+    expect(await b.exited()).toBe(0);
+  });
+});
+
+// A worker killed while the turn's end is being committed: the answer and the end are
+// one transaction, so either both land or neither does, and the recovered turn answers
+// once. A trigger stalls the chat's running -> waiting update (once: a sequence is not
+// transactional) so the SIGKILL lands exactly there. Two real processes on Postgres.
+describe.each(pg ? [{ pg }] : [])("worker killed while ending a turn (Postgres)", ({ pg }) => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  });
+
+  it("leaves exactly one assistant reply after recovery", async () => {
+    const dbUrl = await throwawayDatabase(pg, "sb_endcrash", cleanups);
+    const env = async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), "switchboard-endcrash-"));
+      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+      return { PORT: "0", DATA_DIR: dataDir, DATABASE_URL: dbUrl, HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "1500", RECOVERY_INTERVAL_MS: "300", SECRET_KEY: "cd".repeat(32) };
+    };
+    const procs: ServerProcess[] = [];
+    cleanups.push(async () => procs.forEach((p) => p.kill("SIGKILL")));
+    const a = spawnServer(await env());
+    procs.push(a);
+    const portA = await a.ready();
+    const key = /^\s+(sb_[0-9a-f]{8}_[A-Za-z0-9_-]{43})\s*$/m.exec(a.stdout())![1]!;
+    await adminQuery(
+      dbUrl,
+      `CREATE SEQUENCE fault_once;
+       CREATE FUNCTION stall_turn_end() RETURNS trigger AS $$ BEGIN IF nextval('fault_once') = 1 THEN PERFORM pg_sleep(120); END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+       CREATE TRIGGER stall_turn_end BEFORE UPDATE ON chats FOR EACH ROW WHEN (OLD.status = 'running' AND NEW.status = 'waiting') EXECUTE FUNCTION stall_turn_end();`,
+    );
+    const res = await fetch(`http://127.0.0.1:${portA}/api/v1/chats`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ content: "answer me once" }),
+    });
+    const { chat } = (await res.json()) as { chat: { id: string } };
+    const stalled = async () => {
+      const c = new PgClient({ connectionString: dbUrl });
+      await c.connect();
+      try {
+        return (await c.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'")).rows as { pid: number }[];
+      } finally {
+        await c.end();
+      }
+    };
+    await waitFor(async () => (await stalled()).length > 0, { timeoutMs: 20_000, message: "the turn's end never reached the trigger" });
+    a.kill("SIGKILL");
+    await a.exited();
+    // The server notices the dead client when the statement returns; don't wait for that.
+    await adminQuery(dbUrl, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'");
+
+    const b = spawnServer(await env());
+    procs.push(b);
+    const portB = await b.ready();
+    const get = async (p: string) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (await (await fetch(`http://127.0.0.1:${portB}/api/v1${p}`, { headers: { authorization: `Bearer ${key}` } })).json()) as any;
+    await waitFor(async () => (await get(`/chats/${chat.id}`)).status === "waiting", { timeoutMs: 30_000, intervalMs: 100, message: "chat was not recovered" });
+    const { messages } = await get(`/chats/${chat.id}/messages`);
+    expect(messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    expect(text(messages[1])).toBe("Echo: answer me once");
     b.kill("SIGTERM");
     expect(await b.exited()).toBe(0);
   });
@@ -220,6 +297,14 @@ describe.each(pg && redis ? [{ pg }] : [])("Redis restarted without its data", (
     await waitForStatus(srv, after.chat.id, "waiting");
   });
 });
+
+/** A new empty database on the test Postgres, dropped by the cleanups; returns its URL. */
+async function throwawayDatabase(pg: string, prefix: string, cleanups: Array<() => Promise<unknown>>): Promise<string> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+  await adminQuery(pg, `CREATE DATABASE ${name}`);
+  cleanups.push(() => adminQuery(pg, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  return withDatabase(pg, name);
+}
 
 async function freePort(): Promise<number> {
   const s = createNetServer();
