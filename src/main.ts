@@ -1,6 +1,8 @@
 // The process entry point: load config, start, and shut down gracefully on
 // SIGTERM/SIGINT (stop accepting, finish or hand back jobs, close everything, exit 0).
+// Exit codes: 1 start-up or shutdown failed, 2 bad configuration, 3 DATA_DIR in use.
 import { ConfigError, loadConfig } from "./config.ts";
+import { DataDirInUseError } from "./db/data-dir-lock.ts";
 import { createLogger } from "./log.ts";
 import { startServer } from "./server.ts";
 
@@ -20,6 +22,11 @@ async function main(): Promise<void> {
   try {
     server = await startServer({ config, logger, printAdminKey: true });
   } catch (e) {
+    if (e instanceof DataDirInUseError) {
+      // Expected, not a crash: one line, no stack, nothing logged before it.
+      process.stderr.write(`switchboard: ${e.message}\n`);
+      process.exit(3);
+    }
     logger.fatal({ err: e }, "start-up failed");
     process.stderr.write(`switchboard: start-up failed: ${(e as Error).message}\n`);
     process.exit(1);

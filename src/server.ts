@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase, type Database } from "./db/client.ts";
+import { lockDataDir, type DataDirLock } from "./db/data-dir-lock.ts";
 import { resolveSecretKey } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
@@ -75,6 +76,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     for (const fn of cleanup.reverse()) await fn().catch((err) => logger.warn({ err }, "error during shutdown"));
   };
   try {
+    // The embedded database belongs to one process: take DATA_DIR before anything is
+    // written in it. Released last, once the database is closed.
+    const lock = opts.db || config.databaseUrl ? undefined : await lockEmbeddedDataDir(config, logger);
+    if (lock) cleanup.push(() => lock.release());
+
     const secrets = createSecretBox(await resolveSecretKey(config.secretKey, config.dataDir));
 
     const db = opts.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
@@ -232,12 +238,31 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       chats,
       idempotency,
       workers,
-      close: () => (closing ??= closeAll()),
+      // "stopping" first, so a process started meanwhile waits for us instead of failing.
+      close: () => (closing ??= markStopping(lock, logger).then(closeAll)),
     };
   } catch (e) {
     await closeAll();
     throw e;
   }
+}
+
+async function lockEmbeddedDataDir(config: Config, logger: Logger): Promise<DataDirLock> {
+  const lock = await lockDataDir(config.dataDir, {
+    // A predecessor that is shutting down drains HTTP and then jobs, each for up to
+    // SHUTDOWN_TIMEOUT_MS (assumed the same as ours), then closes its database.
+    waitMs: 2 * config.shutdownTimeoutMs + 15_000,
+    onWait: (holder) => logger.info({ dataDir: config.dataDir, holderPid: holder.pid }, "waiting for the previous process on DATA_DIR to finish shutting down"),
+  });
+  if (lock.tookOver) {
+    const previousPid = lock.tookOver === "unreadable" ? null : lock.tookOver.pid;
+    logger.warn({ dataDir: config.dataDir, previousPid }, "took over a stale DATA_DIR lock: the previous process did not shut down cleanly");
+  }
+  return lock;
+}
+
+async function markStopping(lock: DataDirLock | undefined, logger: Logger): Promise<void> {
+  await lock?.markStopping().catch((err) => logger.warn({ err }, "could not mark the DATA_DIR lock stopping"));
 }
 
 function listen(server: HttpServer, port: number, host: string): Promise<void> {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { spawnServer } from "../support/process.ts";
+import { printedKey, spawnServer } from "../support/process.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { adminQuery, withDatabase } from "../support/global-setup.ts";
 
@@ -19,10 +19,6 @@ async function tempDataDir(): Promise<string> {
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-function printedKey(stdout: string): string | undefined {
-  return /^\s+(sb_[0-9a-f]{8}_[A-Za-z0-9_-]{43})\s*$/m.exec(stdout)?.[1];
-}
 
 async function get(port: number, pathname: string, key?: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${pathname}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });

@@ -6,6 +6,11 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** The admin key a first start prints on stdout. */
+export function printedKey(stdout: string): string | undefined {
+  return /^\s+(sb_[0-9a-f]{8}_[A-Za-z0-9_-]{43})\s*$/m.exec(stdout)?.[1];
+}
+
 export interface ServerProcess {
   readonly proc: ChildProcess;
   stdout(): string;
