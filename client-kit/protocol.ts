@@ -254,6 +254,12 @@ export interface JoinSnapshot {
   pending_tool_calls: PendingToolCall[];
   /** The in-flight partial and its sequence number; apply message:part with seq > stream.seq. */
   stream: StreamSnapshot | null;
+  /**
+   * False when the live stream could not be joined in time (Redis away): the snapshot
+   * comes from Postgres alone, no message:part follows, and persisted messages and status
+   * events still arrive. Join again later to get the live stream back.
+   */
+  live: boolean;
 }
 
 /** Watch events on `/chats`, by name. */

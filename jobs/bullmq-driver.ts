@@ -28,6 +28,7 @@ import {
   type WorkerOptions,
 } from "./queue-driver.ts";
 import { settlesWithin } from "../src/settles-within.ts";
+import type { RedisHealth } from "../src/redis.ts";
 
 export interface BullmqDriverOptions {
   /** Redis URL, e.g. redis://127.0.0.1:6379. */
@@ -35,12 +36,19 @@ export interface BullmqDriverOptions {
   /** Key prefix for every queue; tests use a unique one. Default "switchboard". */
   prefix?: string;
   logger?: DriverLogger;
+  /** The process's Redis health: connection trouble is one outage, logged once, not an error per retry. */
+  health?: RedisHealth;
+  /** How long a worker's job lock lasts between renewals (BullMQ's default 30 s; tests shorten it). */
+  lockDurationMs?: number;
 }
 
 /** After aborting leftover jobs, how long hand-back (one Redis call per job) may take before we stop waiting. */
 const HAND_BACK_GRACE_MS = 2_000;
 /** Within that grace: how long an aborted processor may take to hand its own work back first. */
 const HAND_BACK_SETTLE_MS = 1_000;
+
+/** How many lock-lost job ids are remembered. */
+const LOCK_LOST_MEMORY = 1_000;
 
 /** Finished jobs are deleted so their ids can be reused; outcomes go to the `completed`/`failed` events. */
 const removeWhenFinished = { removeOnComplete: true, removeOnFail: true } as const;
@@ -64,11 +72,15 @@ class BullmqQueueDriver implements QueueDriver {
   readonly #url: string;
   readonly #prefix: string;
   readonly #logger: DriverLogger;
+  readonly #health: RedisHealth | undefined;
+  readonly #lockDurationMs: number | undefined;
   readonly #events: DriverEvents;
   readonly #connection: Redis;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, WorkerEntry>();
   readonly #inFlight = new Set<InFlight>();
+  /** Jobs whose lock renewal failed, so the errors that follow for them are not logged one by one. */
+  readonly #lockLost = new Set<string>();
   /** Every schedule this driver set, re-asserted when Redis comes back (it may have lost them). */
   readonly #schedules = new Map<string, { queue: string; scheduleId: string; data: unknown; opts: ScheduleOptions }>();
   #readyBefore = false;
@@ -80,6 +92,8 @@ class BullmqQueueDriver implements QueueDriver {
     this.#url = opts.connection;
     this.#prefix = opts.prefix ?? "switchboard";
     this.#logger = opts.logger ?? silentLogger;
+    this.#health = opts.health;
+    this.#lockDurationMs = opts.lockDurationMs;
     this.#events = new DriverEvents(this.#logger);
     this.#connection = this.#redis("queues");
     // A Redis restart without persistence loses the job schedulers, and with them the
@@ -156,7 +170,7 @@ class BullmqQueueDriver implements QueueDriver {
     const worker = new Worker<D>(
       queue,
       (job, token, signal) => this.#process(queue, processor, job, token, signal),
-      { connection, prefix: this.#prefix, concurrency },
+      { connection, prefix: this.#prefix, concurrency, ...(this.#lockDurationMs ? { lockDuration: this.#lockDurationMs } : {}) },
     );
     worker.on("completed", (job) => {
       const now = Date.now();
@@ -184,14 +198,16 @@ class BullmqQueueDriver implements QueueDriver {
       });
     });
     worker.on("lockRenewalFailed", (jobIds) => {
-      // Another worker may take these over: tell the processors to stop.
+      // Another worker may take these over: tell the processors (a turn, whose Postgres
+      // lease decides, goes on; see jobs/processors/turn.ts).
+      for (const id of jobIds) this.#rememberLockLost(id);
       for (const entry of this.#inFlight) {
         if (entry.queue === queue && jobIds.includes(entry.jobId)) {
           entry.controller.abort(new Error(`lost the lock on job ${entry.jobId}`));
         }
       }
     });
-    worker.on("error", (err) => this.#events.emit("error", err));
+    worker.on("error", (err) => this.#error(err, `worker:${queue}`));
     this.#workers.set(queue, { worker, connection });
   }
 
@@ -297,7 +313,7 @@ class BullmqQueueDriver implements QueueDriver {
     let queue = this.#queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.#connection, prefix: this.#prefix });
-      queue.on("error", (err) => this.#events.emit("error", err));
+      queue.on("error", (err) => this.#error(err, `queue:${name}`));
       this.#queues.set(name, queue);
     }
     return queue;
@@ -306,8 +322,28 @@ class BullmqQueueDriver implements QueueDriver {
   #redis(role: string): Redis {
     // maxRetriesPerRequest null: BullMQ requires it (blocking commands must wait out reconnects).
     const redis = new Redis(this.#url, { maxRetriesPerRequest: null, connectionName: `switchboard:${role}` });
-    redis.on("error", (err) => this.#events.emit("error", err));
+    if (this.#health) this.#health.watch(redis, `bullmq:${role}`);
+    else redis.on("error", (err) => this.#events.emit("error", err));
     return redis;
+  }
+
+  /** A worker's or queue's error: during a Redis outage a symptom (counted by the health), otherwise news. */
+  #error(err: Error, component: string): void {
+    if (this.#health?.absorb(err, component)) return;
+    // A job whose lock was lost (already reported by its processor) keeps failing to renew
+    // it until it ends, then cannot be moved to finished: expected, not news.
+    const jobId = /(?:could not renew lock for job|Missing key for job|Missing lock for job) ([^\s.]+)/.exec(err.message)?.[1];
+    if (jobId && this.#lockLost.has(jobId)) {
+      this.#logger.debug({ jobId, error: err.message }, "job without its lock");
+      return;
+    }
+    this.#events.emit("error", err);
+  }
+
+  #rememberLockLost(jobId: string): void {
+    this.#lockLost.add(jobId);
+    // Bounded: only recent jobs matter (their last errors follow within a lock period).
+    if (this.#lockLost.size > LOCK_LOST_MEMORY) this.#lockLost.delete(this.#lockLost.values().next().value!);
   }
 }
 

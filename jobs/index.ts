@@ -6,6 +6,7 @@
 import { createBullmqDriver } from "./bullmq-driver.ts";
 import { createInlineDriver } from "./inline-driver.ts";
 import type { DriverLogger, QueueDriver } from "./queue-driver.ts";
+import type { RedisHealth } from "../src/redis.ts";
 
 export {
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -38,12 +39,21 @@ export interface QueueDriverConfig {
   /** BullMQ key prefix (ignored inline). */
   prefix?: string | undefined;
   logger?: DriverLogger | undefined;
+  /** BullMQ only: see BullmqDriverOptions. */
+  health?: RedisHealth | undefined;
+  lockDurationMs?: number | undefined;
 }
 
 export function createQueueDriver(opts: QueueDriverConfig): QueueDriver {
   const logger = opts.logger;
   if (opts.redisUrl) {
-    return createBullmqDriver({ connection: opts.redisUrl, ...(opts.prefix && { prefix: opts.prefix }), ...(logger && { logger }) });
+    return createBullmqDriver({
+      connection: opts.redisUrl,
+      ...(opts.prefix && { prefix: opts.prefix }),
+      ...(logger && { logger }),
+      ...(opts.health && { health: opts.health }),
+      ...(opts.lockDurationMs && { lockDurationMs: opts.lockDurationMs }),
+    });
   }
   return createInlineDriver(logger ? { logger } : {});
 }

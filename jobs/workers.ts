@@ -32,6 +32,7 @@ import type { WebhookDelivery } from "../src/chats/webhook-delivery.ts";
 import type { Metrics } from "../src/metrics.ts";
 import { OutboxStore } from "../src/chats/outbox.ts";
 import type { ChatEvent } from "../src/chats/events.ts";
+import type { RedisHealth } from "../src/redis.ts";
 import { createOutboxDispatcher, createOutboxProcessor } from "./outbox-processor.ts";
 
 /** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
@@ -59,6 +60,8 @@ export const defaultWorkerSettings: Omit<WorkerSettings, "heartbeatIntervalMs" |
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  /** Redis as this process sees it (scaled mode): outage symptoms are not logged one by one. */
+  redisHealth?: RedisHealth;
   /** Runs the recovery sweep under a cross-process lock (Database.tryWithLock). */
   tryWithLock(name: string, fn: () => Promise<void>): Promise<boolean>;
   events: ChatEvents;
@@ -89,7 +92,9 @@ export interface WorkerDeps {
 const WAKE_TIMEOUT_MS = 2_000;
 
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
-export function createTurnWaker(queues: QueueDriver, logger?: Logger): TurnWaker {
+export function createTurnWaker(queues: QueueDriver, logger?: Logger, redis?: Pick<RedisHealth, "unavailable">): TurnWaker {
+  // During a Redis outage (already logged once) a slow enqueue is expected: not worth a line per request.
+  const warn = (obj: object, msg: string) => (redis?.unavailable ? logger?.debug(obj, msg) : logger?.warn(obj, msg));
   return {
     async wake(chat) {
       const added = queues
@@ -98,9 +103,9 @@ export function createTurnWaker(queues: QueueDriver, logger?: Logger): TurnWaker
           attempts: 3,
           backoff: { type: "exponential", delayMs: 1_000 },
         })
-        .catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
+        .catch((err: unknown) => warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
       if (!(await settlesWithin(added, WAKE_TIMEOUT_MS))) {
-        logger?.warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
+        warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
       }
     },
   };
@@ -135,7 +140,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const workerId = newWorkerId();
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
-  const turns = createTurnWaker(deps.queues, log);
+  const turns = createTurnWaker(deps.queues, log, deps.redisHealth);
   const requestPromotion = createPromotionRequester(deps.queues, log);
   const s = deps.settings;
   // After a turn (its after-turn work is already in the outbox): a promoted message

@@ -1,27 +1,71 @@
-// Redis connections for the scaled mode. Start-up checks reachability once, so a
-// wrong REDIS_URL stops the process with one clear line instead of retrying forever.
+// Redis connections for the scaled mode, and the process's view of Redis health.
+// Start-up checks reachability once, so a wrong REDIS_URL stops the process with one
+// clear line instead of retrying forever. Afterwards every connection retries forever,
+// and an outage is one event however many connections and components notice it: one
+// log line when it starts, one when every connection is back, a counter for the rest
+// (switchboard_redis_errors_total). A process has a dozen connections (commands, the
+// socket adapter, interrupts, the stream bus, one per BullMQ worker), each of which
+// would otherwise log every reconnect attempt.
 import { Redis } from "ioredis";
 
-/** The two levels createRedis logs at (pino loggers and the stream bus's logger fit). */
+/** The two levels Redis health logs at (pino loggers and the stream bus's logger fit). */
 export interface RedisLogger {
   warn(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
 }
 
-/** A connection that retries forever; an outage is logged once when it starts and once when it ends. */
-export function createRedis(url: string, name: string, logger: RedisLogger): Redis {
+export class RedisHealth {
+  readonly #down = new Set<string>();
+  #outage = false;
+
+  constructor(
+    private readonly logger: RedisLogger,
+    private readonly onError: (connection: string) => void = () => {},
+  ) {}
+
+  /** True while at least one connection is down (or an outage symptom was seen and not cleared). */
+  get unavailable(): boolean {
+    return this.#outage;
+  }
+
+  /** Follows a connection's errors and readiness. */
+  watch(redis: Redis, name: string): Redis {
+    redis.on("error", (err: Error) => this.connectionDown(name, err));
+    redis.on("ready", () => this.connectionUp(name));
+    return redis;
+  }
+
+  connectionDown(name: string, err: Error): void {
+    this.onError(name);
+    this.#down.add(name);
+    if (this.#outage) return;
+    this.#outage = true;
+    this.logger.warn({ connection: name, error: err.message }, "redis unavailable; reconnecting (logged once until it is back)");
+  }
+
+  connectionUp(name: string): void {
+    this.#down.delete(name);
+    if (!this.#outage || this.#down.size > 0) return;
+    this.#outage = false;
+    this.logger.info({}, "redis available again");
+  }
+
+  /**
+   * An error a component saw: true when it is a symptom of an outage (counted, not to be
+   * logged by the caller), false when it is news worth logging.
+   */
+  absorb(_err: unknown, component: string): boolean {
+    if (!this.#outage) return false;
+    this.onError(component);
+    return true;
+  }
+}
+
+/** A connection that retries forever, watched by `health`. */
+export function createRedis(url: string, name: string, health: RedisHealth): Redis {
   // maxRetriesPerRequest null: BullMQ and blocking stream reads require it.
   const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: `switchboard:${name}`, lazyConnect: true });
-  let down = false;
-  redis.on("error", (err: Error) => {
-    if (!down) logger.warn({ connection: name, error: err.message }, "redis connection lost; reconnecting");
-    down = true;
-  });
-  redis.on("ready", () => {
-    if (down) logger.info({ connection: name }, "redis connection restored");
-    down = false;
-  });
-  return redis;
+  return health.watch(redis, name);
 }
 
 export async function assertRedisReachable(url: string, timeoutMs = 3_000): Promise<void> {

@@ -13,7 +13,7 @@ import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { createRealtime, disconnectApiKey, type IoServer } from "./realtime/server.ts";
 import { startFanout } from "./realtime/fanout.ts";
-import { assertRedisReachable, createRedis } from "./redis.ts";
+import { assertRedisReachable, createRedis, RedisHealth } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
 import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
 import { ChatEvents } from "./chats/events.ts";
@@ -48,6 +48,8 @@ export interface StartOptions {
   printAdminKey?: boolean;
   /** Worker tuning beyond what config carries (tests shorten retry delays). */
   workerSettings?: Partial<WorkerSettings>;
+  /** BullMQ job lock duration (default BullMQ's 30 s): outage tests make a lost lock happen sooner. */
+  queueLockDurationMs?: number;
   /** "Now" for the calendar jobs (auto-archive, retention purge): tests run them on a controllable clock. */
   clock?: () => Date;
 }
@@ -98,23 +100,26 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       logger.info({ file }, "first start: admin user and API key created");
     }
 
+    // One view of Redis for the whole process: an outage is logged once, counted after that.
+    let countRedisError: (connection: string) => void = () => {};
+    const redisHealth = new RedisHealth(logger, (c) => countRedisError(c));
     let redis: Redis | undefined;
     let adapterRedis: Redis | undefined;
     const prefix = opts.redisPrefix ?? config.redisPrefix;
     if (config.redisUrl) {
       await assertRedisReachable(config.redisUrl);
-      redis = createRedis(config.redisUrl, "main", logger);
-      adapterRedis = createRedis(config.redisUrl, "socket-adapter", logger);
+      redis = createRedis(config.redisUrl, "main", redisHealth);
+      adapterRedis = createRedis(config.redisUrl, "socket-adapter", redisHealth);
       await Promise.all([redis.connect(), adapterRedis.connect()]);
       cleanup.push(async () => redis!.quit(), async () => adapterRedis!.quit());
     }
 
     const events = new ChatEvents();
-    const streams = createStreamBus({ redisUrl: config.redisUrl, prefix, logger });
+    const streams = createStreamBus({ redisUrl: config.redisUrl, prefix, logger, health: redisHealth });
     cleanup.push(() => streams.close());
     let interrupts: InterruptSignals;
     if (config.redisUrl && redis) {
-      const sub = createRedis(config.redisUrl, "interrupts", logger);
+      const sub = createRedis(config.redisUrl, "interrupts", redisHealth);
       await sub.connect();
       cleanup.push(async () => sub.quit());
       interrupts = await createRedisInterrupts(redis, sub, `${prefix}:interrupts`, logger);
@@ -123,12 +128,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
     cleanup.push(() => interrupts.close());
 
-    const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger });
+    const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger, health: redisHealth, lockDurationMs: opts.queueLockDurationMs });
     const metrics = createMetrics(queues);
+    countRedisError = (c) => metrics.redisError(c);
     const notifications = new Notifications(db.prisma, events, config.webhook.attempts);
     const afterTurn = new AfterTurn(db.prisma, notifications);
     const store = new TurnStore(db.prisma, events, afterTurn);
-    const turnWaker = createTurnWaker(queues, logger);
+    const turnWaker = createTurnWaker(queues, logger, redisHealth);
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
@@ -142,6 +148,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const workers = await startWorkers({
       prisma: db.prisma,
       tryWithLock: (name, fn) => db.tryWithLock(name, fn),
+      redisHealth,
       events,
       queue,
       toolResults,

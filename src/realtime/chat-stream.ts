@@ -11,6 +11,7 @@ import { joinStream, type StreamBus } from "../chats/stream/index.ts";
 import type { Logger } from "../log.ts";
 import { AppError } from "../domain/errors.ts";
 import { handle } from "./handle.ts";
+import { settlesWithin } from "../settles-within.ts";
 import { rooms } from "./rooms.ts";
 import type { IoSocket } from "./types.ts";
 
@@ -19,6 +20,9 @@ export interface ChatStreamDeps {
   streams: StreamBus;
   logger: Logger;
 }
+
+/** How long join waits for the live stream (Redis) before answering from Postgres alone; well inside a client's ack timeout. */
+const JOIN_STREAM_WAIT_MS = 3_000;
 
 /** A socket may follow this many chats at once; bounds per-socket subscriptions. */
 const MAX_JOINED_CHATS = 100;
@@ -59,7 +63,28 @@ export function registerChatStream(socket: IoSocket, deps: ChatStreamDeps): void
           socket.emit("retry", { chat_id, turn_id: env.turn_id, attempt, delay_ms, retrying_at, error });
         }
       };
-      const { snapshot, unsubscribe } = await joinStream(deps.streams, chat_id, (env) => (held ? held.push(env) : deliver(env)));
+      let abandoned = false;
+      const joining = joinStream(deps.streams, chat_id, (env) => {
+        if (abandoned) return;
+        if (held) held.push(env);
+        else deliver(env);
+      });
+      const joinedInTime = await settlesWithin(joining, JOIN_STREAM_WAIT_MS).catch((err: unknown) => {
+        deps.logger.debug({ err, chat_id }, "live stream not joined");
+        return false;
+      });
+      if (!joinedInTime) {
+        // The stream bus (Redis) is away: answer from Postgres now rather than hang; give up
+        // the subscription once it settles. The client joins again to get the live stream.
+        // The socket stays in the chat's room: status and message events still come.
+        abandoned = true;
+        void joining.then((j) => j.unsubscribe(), () => {});
+        joined.set(chat_id, async () => {});
+        await deps.chats.markRead(p, chat_id).catch((err) => deps.logger.warn({ err, chat_id }, "read cursor not saved"));
+        const state = await deps.chats.joinState(p, chat_id);
+        return { ...state, stream: null, live: false };
+      }
+      const { snapshot, unsubscribe } = await joining;
       const release = () =>
         setImmediate(() => {
           const pending = held ?? [];
@@ -73,7 +98,7 @@ export function registerChatStream(socket: IoSocket, deps: ChatStreamDeps): void
       // is stale. Keep the seq so the tail (starting with that step-finish) still fits.
       const stream = snapshot && state.chat.history_version > snapshot.base_history_version ? { ...snapshot, parts: [] } : snapshot;
       release(); // runs after the ack is written
-      return { ...state, stream };
+      return { ...state, stream, live: true };
     }),
   );
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { Redis } from "ioredis";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import type { WorkerSettings } from "../../jobs/workers.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../client-kit/protocol.ts";
@@ -27,6 +27,10 @@ export interface TestServerOptions {
   clock?: () => Date;
   /** Run on another test server's (Postgres) database, as a second process of one deployment would. */
   shareDatabaseWith?: TestServer;
+  /** Log here instead of the default test logger (tests that read the server's log lines). */
+  logger?: Logger;
+  /** BullMQ job lock duration (see StartOptions.queueLockDurationMs). */
+  queueLockDurationMs?: number;
 }
 
 export interface TestServer extends RunningServer {
@@ -75,7 +79,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   const shared = opts.shareDatabaseWith?.db as { url?: string } | undefined;
   if (opts.shareDatabaseWith && !shared?.url) throw new Error("only a Postgres test database can be shared");
   const db = shared?.url ? await openDatabase({ url: shared.url }) : await createTestDatabase(opts.db);
-  const logger = createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
   const server = await startServer({
     config,
@@ -83,6 +87,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     db,
     redisPrefix: prefix,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.queueLockDurationMs ? { queueLockDurationMs: opts.queueLockDurationMs } : {}),
     // Short retry delays keep retry tests fast; everything else as in production.
     workerSettings: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 }, ...opts.workerSettings },
   });

@@ -7,6 +7,7 @@
 import { createMemoryStreamBus } from "./memory-bus.ts";
 import { createRedisStreamBus } from "./redis-bus.ts";
 import type { StreamBus, StreamBusLimits, StreamBusLogger } from "./stream-bus.ts";
+import type { RedisHealth } from "../../redis.ts";
 
 export {
   DEFAULT_ENDED_TTL_MS,
@@ -14,6 +15,7 @@ export {
   DEFAULT_MAX_PARTIAL_BYTES,
   DEFAULT_MAX_PARTIAL_PARTS,
   StreamBusClosedError,
+  StreamBusUnavailableError,
   StreamPublishRejectedError,
   StreamTurnIdReusedError,
   type PublishRejectReason,
@@ -37,10 +39,12 @@ export interface StreamBusConfig extends StreamBusLimits {
   redisUrl?: string | undefined;
   /** Redis key/channel prefix (ignored in memory). */
   prefix?: string | undefined;
+  /** The process's Redis health (outages logged once); the bus makes its own when absent. */
+  health?: RedisHealth | undefined;
   logger?: StreamBusLogger | undefined;
 }
 
-export function createStreamBus({ redisUrl, prefix, logger, ...limits }: StreamBusConfig = {}): StreamBus {
-  if (redisUrl) return createRedisStreamBus({ url: redisUrl, ...limits, ...(prefix && { prefix }), ...(logger && { logger }) });
+export function createStreamBus({ redisUrl, prefix, logger, health, ...limits }: StreamBusConfig = {}): StreamBus {
+  if (redisUrl) return createRedisStreamBus({ url: redisUrl, ...limits, ...(prefix && { prefix }), ...(logger && { logger }), ...(health && { health }) });
   return createMemoryStreamBus({ ...limits, ...(logger && { logger }) });
 }

@@ -30,11 +30,12 @@
 // are in.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { createRedis } from "../../redis.ts";
+import { createRedis, RedisHealth } from "../../redis.ts";
 import { canonicalDelta, toSnapshot } from "./partial.ts";
 import { OPEN_TURN_LUA, PUBLISH_LUA, SNAPSHOT_LUA } from "./redis-scripts.ts";
 import {
   StreamBusClosedError,
+  StreamBusUnavailableError,
   StreamPublishRejectedError,
   StreamTurnIdReusedError,
   assertStreamId,
@@ -58,6 +59,8 @@ export interface RedisStreamBusOptions extends StreamBusLimits {
   /** Key and channel prefix; tests use a unique one. Default "switchboard". */
   prefix?: string;
   logger?: StreamBusLogger;
+  /** The process's Redis health (outages logged once); the bus makes its own when absent. */
+  health?: RedisHealth;
 }
 
 export function createRedisStreamBus(opts: RedisStreamBusOptions): StreamBus {
@@ -92,6 +95,12 @@ type SnapshotReply = [string, string, string, string, string[]] | null;
 /** Sends per delta: the first, then after its predecessor settled, then once more for a second NOSCRIPT. */
 const MAX_PUBLISH_ATTEMPTS = 3;
 
+/**
+ * A connection down this long is an outage, not a blip: turns stop queueing deltas for it
+ * (ioredis would hold every one in memory until Redis returns) and fail fast instead.
+ */
+const FAIL_FAST_AFTER_MS = 1_000;
+
 /** A snapshot marker normally arrives within a round trip; past this the connection is in trouble and we stop waiting. */
 const MARKER_TIMEOUT_MS = 2_000;
 
@@ -102,6 +111,9 @@ class RedisStreamBus implements StreamBus {
   readonly #limits: Required<StreamBusLimits>;
   readonly #logger: StreamBusLogger;
   readonly #commands: Redis;
+  readonly #health: RedisHealth;
+  /** When the command connection was lost (undefined while it is up). */
+  #downSince: number | undefined;
   readonly #scripts: Scripts;
   #subscriber: Redis | undefined;
   readonly #channels = new Map<string, ChannelEntry>();
@@ -121,7 +133,11 @@ class RedisStreamBus implements StreamBus {
     this.#limits = resolveLimits(opts);
     this.#logger = opts.logger ?? silentStreamLogger;
     this.#markerChannel = `${this.#prefix}:stream:bus:${randomUUID()}`;
-    this.#commands = createRedis(this.#url, "stream", this.#logger);
+    const health = opts.health ?? new RedisHealth(this.#logger);
+    this.#health = health;
+    this.#commands = createRedis(this.#url, "stream", health);
+    this.#commands.on("close", () => (this.#downSince ??= Date.now()));
+    this.#commands.on("ready", () => (this.#downSince = undefined));
     this.#commands.defineCommand("sbStreamOpen", { numberOfKeys: 2, lua: OPEN_TURN_LUA });
     this.#commands.defineCommand("sbStreamPublish", { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.#commands.defineCommand("sbStreamSnapshot", { numberOfKeys: 2, lua: SNAPSHOT_LUA });
@@ -132,6 +148,7 @@ class RedisStreamBus implements StreamBus {
 
   async openTurn(chatId: string, turnId: string, baseHistoryVersion: number): Promise<TurnPublisher> {
     this.#assertOpen();
+    this.#assertReachable();
     assertStreamId("chatId", chatId);
     assertStreamId("turnId", turnId);
     if (!Number.isInteger(baseHistoryVersion)) throw new TypeError("baseHistoryVersion must be an integer");
@@ -145,6 +162,7 @@ class RedisStreamBus implements StreamBus {
   /** One EVALSHA; the publisher owns seq numbering and retries. */
   sendPublish(keys: ChatKeys, openId: string, seq: number, envelopeJson: string, partOffset: number, part: StreamDelta): Promise<PublishStatus> {
     if (this.#closing) return Promise.reject(new StreamBusClosedError());
+    if (this.#outage()) return Promise.reject(new StreamBusUnavailableError());
     const { maxPartialParts, maxPartialBytes, idleTtlMs, endedTtlMs } = this.#limits;
     const historyVersion = part.type === "step-finish" ? part.history_version : "";
     return this.#scripts.publish(
@@ -261,10 +279,11 @@ class RedisStreamBus implements StreamBus {
 
   #subscriberConnection(): Redis {
     if (this.#subscriber) return this.#subscriber;
-    const sub = createRedis(this.#url, "stream-sub", this.#logger);
+    const sub = createRedis(this.#url, "stream-sub", this.#health);
     let readyBefore = false;
     sub.on("ready", () => {
-      if (readyBefore) this.#logger.warn({}, "stream bus subscriber reconnected: live envelopes published meanwhile were lost");
+      // The outage itself is logged once by RedisHealth; joinStream's onGap reports the hole.
+      if (readyBefore) this.#logger.debug({}, "stream bus subscriber reconnected: live envelopes published meanwhile were lost");
       readyBefore = true;
     });
     sub.on("message", (channel: string, message: string) => {
@@ -304,10 +323,20 @@ class RedisStreamBus implements StreamBus {
   #assertOpen(): void {
     if (this.#closing) throw new StreamBusClosedError();
   }
+
+  #outage(): boolean {
+    return this.#downSince !== undefined && Date.now() - this.#downSince >= FAIL_FAST_AFTER_MS;
+  }
+
+  #assertReachable(): void {
+    if (this.#outage()) throw new StreamBusUnavailableError();
+  }
 }
 
 class RedisTurnPublisher implements TurnPublisher {
   #seq = 0;
+  /** Set by the first rejected publish: the turn's stream is over (the contract), later deltas reject at once. */
+  #broken: Error | undefined;
   /** Settles (never rejects) when the previous publish has settled. */
   #previous: Promise<void> = Promise.resolve();
 
@@ -326,6 +355,7 @@ class RedisTurnPublisher implements TurnPublisher {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#broken) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
     const head = `{"chat_id":${JSON.stringify(this.chatId)},"turn_id":${JSON.stringify(this.turnId)},"seq":${seq},"part":`;
     const envelopeJson = `${head}${JSON.stringify(canonical)}}`;
@@ -354,7 +384,9 @@ class RedisTurnPublisher implements TurnPublisher {
     })();
     this.#previous = result.then(
       () => undefined,
-      () => undefined,
+      (err: unknown) => {
+        this.#broken ??= err instanceof Error ? err : new Error(String(err));
+      },
     );
     return result;
   }

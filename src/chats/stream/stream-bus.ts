@@ -133,6 +133,18 @@ export function assertStreamId(name: string, value: string): void {
   if (typeof value !== "string" || value.length === 0) throw new TypeError(`${name} must be a non-empty string`);
 }
 
+/**
+ * Returned by openTurn and publish while the bus's store has been unreachable for a while
+ * (Redis down): deltas are dropped instead of piling up in memory until it returns.
+ * Streaming is not persistence; the turn goes on and its messages are saved.
+ */
+export class StreamBusUnavailableError extends Error {
+  constructor() {
+    super("stream bus unavailable: Redis is not reachable");
+    this.name = "StreamBusUnavailableError";
+  }
+}
+
 /** Returned by every StreamBus / TurnPublisher operation after close(). */
 export class StreamBusClosedError extends Error {
   constructor() {
