@@ -14,6 +14,11 @@ const urlWithProtocol = (re: RegExp) => (u: string) => {
 const postgresUrl = z.string().refine(urlWithProtocol(/^postgres(ql)?:$/), "must be a postgres:// or postgresql:// URL");
 const redisUrl = z.string().refine(urlWithProtocol(/^rediss?:$/), "must be a redis:// or rediss:// URL");
 const ms = (def: number) => z.coerce.number().int().positive().default(def);
+const flag = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"], "must be true, false, 1 or 0")
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -45,6 +50,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: ms(10_000),
   WEBHOOK_ATTEMPTS: ms(8),
   WEBHOOK_BACKOFF_MS: ms(10_000),
+  // Off, webhooks reach public addresses only (no probing of the server's own network).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag(false),
   // Request bodies above this are refused with 413 (create carries the first message).
   JSON_BODY_LIMIT: z.string().default("256kb"),
 });
@@ -66,7 +73,7 @@ export interface Config {
   turnConcurrency: number;
   shutdownTimeoutMs: number;
   jsonBodyLimit: string;
-  webhook: { timeoutMs: number; attempts: number; backoffMs: number };
+  webhook: { timeoutMs: number; attempts: number; backoffMs: number; allowPrivateNetworks: boolean };
   autoArchiveLimit: number;
   metricsToken: string | undefined;
   notificationRetentionDays: number;
@@ -112,6 +119,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,
     metricsToken: e.METRICS_TOKEN,
     notificationRetentionDays: e.NOTIFICATION_RETENTION_DAYS,
-    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS },
+    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
   };
 }

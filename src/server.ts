@@ -144,7 +144,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const clock = opts.clock ?? (() => new Date());
     const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
     const idempotency = new IdempotencyStore(db.prisma);
-    const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook.timeoutMs);
+    const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook);
     const workers = await startWorkers({
       prisma: db.prisma,
       tryWithLock: (name, fn) => db.tryWithLock(name, fn),

@@ -6,6 +6,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import { isRetryableStatus, isWebhookUrl, SIGNATURE_HEADER, signWebhook } from "../domain/webhook-signature.ts";
 import { notificationView } from "./notifications.ts";
+import { WebhookDestinationError, WebhookTransport } from "./webhook-transport.ts";
 
 export type DeliveryResult = "delivered" | "skipped";
 
@@ -26,13 +27,30 @@ export class WebhookDeliveryError extends Error {
   }
 }
 
+export interface WebhookDeliveryOptions {
+  timeoutMs: number;
+  /** Lets webhooks reach loopback and private addresses (self-hosted receivers); off by default. */
+  allowPrivateNetworks: boolean;
+}
+
 export class WebhookDelivery {
+  private readonly transport: WebhookTransport;
+  private readonly timeoutMs: number;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly secrets: SecretBox,
     private readonly logger: Logger,
-    private readonly timeoutMs: number,
-  ) {}
+    opts: WebhookDeliveryOptions,
+  ) {
+    this.timeoutMs = opts.timeoutMs;
+    this.transport = new WebhookTransport(opts.allowPrivateNetworks);
+  }
+
+  /** False when the URL's host is refused before anything resolves (an IP literal or localhost name outside public unicast). */
+  acceptsUrl(url: string): boolean {
+    return !this.transport.refusesHost(url);
+  }
 
   /**
    * Reads the notification and the user's current webhook, POSTs, and records the
@@ -95,12 +113,10 @@ export class WebhookDelivery {
   private async post({ url, sealedSecret }: Target, d: { event: string; deliveryId: string; attempt: number; body: string }, signal?: AbortSignal): Promise<void> {
     const signature = signWebhook(this.secrets.decrypt(sealedSecret), d.body, Math.floor(Date.now() / 1000));
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Response;
+    let status: number;
     try {
-      res = await fetch(url, {
-        method: "POST",
-        // A redirect is an answer, not a hop: following it could land on another host or scheme.
-        redirect: "manual",
+      status = await this.transport.post({
+        url,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         headers: {
           "content-type": "application/json",
@@ -114,10 +130,14 @@ export class WebhookDelivery {
         body: d.body,
       });
     } catch (err) {
-      // Never log the URL: it may carry a token.
-      throw new WebhookDeliveryError(`webhook request failed: ${(err as Error).name === "TimeoutError" ? "timed out" : (err as Error).message}`, true);
+      if (err instanceof WebhookDestinationError) throw new WebhookDeliveryError(err.message, false);
+      throw new WebhookDeliveryError(`webhook request failed: ${timeout.aborted ? "timed out" : networkFailure(err as NodeJS.ErrnoException)}`, true);
     }
-    await res.body?.cancel().catch(() => {});
-    if (!res.ok) throw new WebhookDeliveryError(`webhook answered ${res.status}`, isRetryableStatus(res.status));
+    if (status < 200 || status >= 300) throw new WebhookDeliveryError(`webhook answered ${status}`, isRetryableStatus(status));
   }
+}
+
+/** A request error without its message, which names the host or address and port ("connect ECONNREFUSED 10.0.0.5:80"). */
+function networkFailure(err: NodeJS.ErrnoException): string {
+  return err.name === "AbortError" ? "aborted" : (err.code ?? "network error");
 }

@@ -1,6 +1,7 @@
 // Turn-end notifications (finished with the summary, failed with the error) and
 // their webhook delivery: signed POSTs to a local receiver, retried with backoff by
-// the `webhooks` queue, on both queue drivers.
+// the `webhooks` queue, on both queue drivers. The local receivers need
+// WEBHOOK_ALLOW_PRIVATE_NETWORKS; without it, loopback destinations are refused.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,7 +77,7 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     });
     broken = await startOpenAiFake({ defaultReply: { fail: { status: 400, body: { error: { message: "model does not exist", type: "invalid_request_error" } } } } });
     receiver = await startReceiver();
-    srv = await startTestServer({ ...mode, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4" } });
+    srv = await startTestServer({ ...mode, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4", WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } });
     await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
     brokenModelId = (await addModel(srv, { kind: "openai", base_url: broken.baseURL, api_key: "sk-broken" })).modelId;
   });
@@ -181,21 +182,32 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     // Changing only the URL keeps the secret.
     const moved = await body(await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x" } }));
     expect(moved).toEqual({ url: "https://hooks.example.com/x", secret_set: true });
-    // A test ping: signed, sent once, the receiver's answer reported.
+    // A test ping: signed, sent once, only the outcome reported to a member.
     await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: receiver.url } });
     const start = receiver.hits.length;
     const ping = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });
     expect(ping.status).toBe(200);
-    expect(await body(ping)).toEqual({ delivered: true, error: null });
+    expect(await body(ping)).toEqual({ delivered: true });
     const hit = receiver.hits[start]!;
     expect(hit.headers["switchboard-event"]).toBe("ping");
     expect(verifyWebhook(secret, hit.raw, hit.headers["switchboard-signature"] as string)).toBe(true);
     expect(JSON.parse(hit.raw)).toMatchObject({ type: "ping", delivery_id: hit.headers["switchboard-delivery"] });
     receiver.statuses.push(500);
     const retriedTest = () => srv.api("/api/v1/me/webhook/test", { method: "POST", key, headers: { "idempotency-key": "ping-2" } });
-    expect(await body(await retriedTest())).toEqual({ delivered: false, error: "webhook answered 500" });
-    expect(await body(await retriedTest())).toEqual({ delivered: false, error: "webhook answered 500" }); // replayed, not re-sent
+    expect(await body(await retriedTest())).toEqual({ delivered: false });
+    expect(await body(await retriedTest())).toEqual({ delivered: false }); // replayed, not re-sent
     expect(receiver.hits.length - start).toBe(2); // a test is never retried
+    // An admin also sees the receiver's answer.
+    await srv.api("/api/v1/me/webhook", { method: "PUT", json: { url: receiver.url, secret } });
+    receiver.statuses.push(500);
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: false, error: "webhook answered 500" });
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: true, error: null });
+    // A network error is reported by its code: node's message would name the address and port.
+    const closed = await startReceiver();
+    await closed.close();
+    await srv.api("/api/v1/me/webhook", { method: "PUT", json: { url: closed.url } });
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: false, error: "webhook request failed: ECONNREFUSED" });
+    await srv.api("/api/v1/me/webhook", { method: "DELETE" });
     expect(await body(await srv.api("/api/v1/me/webhook", { method: "DELETE", key }))).toEqual({ url: null, secret_set: false });
     const none = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });
     expect(none.status).toBe(409);
@@ -269,6 +281,86 @@ describe.each(modes)("turn notifications and webhooks on $db (redis: $redis)", (
     await sleep(200);
     expect(receiver.hits.length - start).toBe(0);
     expect((await inbox(srv, key))[0]!.webhook).toBeNull();
+  });
+});
+
+describe.each(dbDrivers)("webhook destinations without WEBHOOK_ALLOW_PRIVATE_NETWORKS on %s", (db) => {
+  let srv: TestServer;
+  let quick: OpenAiFake;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const refused = "webhook destination is not allowed (private network address)";
+  beforeAll(async () => {
+    quick = await startOpenAiFake({ defaultReply: { text: "Done" } });
+    receiver = await startReceiver();
+    srv = await startTestServer({ db, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4" } });
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await quick?.close();
+    await receiver?.close();
+  });
+
+  /** Points the user's webhook at `url` in the database, as a row predating the PUT check (or a name re-pointed since) would. */
+  async function storedWebhook(key: string, url: string): Promise<void> {
+    expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x", secret: "s".repeat(32) } })).status).toBe(200);
+    const me = (await body(await srv.api("/api/v1/me", { key }))).user;
+    await srv.db.prisma.user.update({ where: { id: me.id }, data: { webhookUrl: url } });
+  }
+
+  it("PUT refuses loopback, private, link-local and unique-local hosts at once; DNS names wait for the send", async () => {
+    const key = await newUser(srv);
+    const port = new URL(receiver.url).port;
+    for (const url of [
+      receiver.url,
+      `http://localhost:${port}/hook`,
+      "http://LOCALHOST./hook",
+      "http://api.localhost/hook",
+      "http://[::1]/hook",
+      "http://[::ffff:127.0.0.1]/hook",
+      "http://2130706433/hook", // 127.0.0.1 spelled as one number
+      "http://0.0.0.0/hook",
+      "http://169.254.169.254/latest/meta-data",
+      "http://10.1.2.3/hook",
+      "http://172.16.0.1/hook",
+      "http://192.168.1.1/hook",
+      "http://100.64.0.1/hook",
+      "https://[fd00::1]/hook",
+      "https://[fe80::1]/hook",
+    ]) {
+      const res = await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url, secret: "s".repeat(32) } });
+      expect(res.status, url).toBe(400);
+      const err = (await body(res)).error;
+      expect(err.code).toBe("validation_failed");
+      expect(err.details[0].path).toBe("body.url");
+    }
+    expect(await body(await srv.api("/api/v1/me/webhook", { key }))).toEqual({ url: null, secret_set: false });
+    // Public literals and names are accepted.
+    for (const url of ["https://hooks.example.com/x", "https://8.8.8.8/hook", "https://[2001:4860:4860::8888]/hook"]) {
+      expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url, secret: "s".repeat(32) } })).status, url).toBe(200);
+    }
+    expect(receiver.hits).toHaveLength(0);
+  });
+
+  it("a name that resolves to loopback is refused when the delivery connects: nothing reaches the receiver and the delivery fails at once", async () => {
+    const key = await newUser(srv);
+    await storedWebhook(key, receiver.url.replace("127.0.0.1", "localhost"));
+    await createChat(srv, { content: "notify me" }, key);
+    const settled = (status: string | undefined) => status === "failed" || status === "delivered";
+    await waitFor(async () => settled((await inbox(srv, key))[0]?.webhook?.status), { timeoutMs: 15_000 });
+    expect((await inbox(srv, key))[0]!.webhook).toEqual({ status: "failed", attempts: 1, last_error: refused });
+    expect(receiver.hits).toHaveLength(0);
+  });
+
+  it("an IP-literal host stored before the check is refused at send time too; a member's test reports only the outcome", async () => {
+    const key = await newUser(srv);
+    await storedWebhook(key, receiver.url);
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST", key }))).toEqual({ delivered: false });
+    await storedWebhook(srv.adminKey, receiver.url.replace("127.0.0.1", "[::ffff:127.0.0.1]"));
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: false, error: refused });
+    await storedWebhook(srv.adminKey, receiver.url.replace("127.0.0.1", "localhost"));
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: false, error: refused });
+    expect(receiver.hits).toHaveLength(0);
   });
 });
 

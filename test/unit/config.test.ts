@@ -24,6 +24,13 @@ describe("loadConfig", () => {
     expect(loadConfig({ SECRET_KEY: Buffer.alloc(32, 7).toString("base64") }).secretKey?.length).toBe(32);
   });
 
+  it("keeps webhooks off private networks unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is true or 1", () => {
+    expect(loadConfig({}).webhook.allowPrivateNetworks).toBe(false);
+    for (const [value, allowed] of [["true", true], ["1", true], ["false", false], ["0", false]] as const) {
+      expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: value }).webhook.allowPrivateNetworks).toBe(allowed);
+    }
+  });
+
   it.each([
     ["PORT", "abc"],
     ["PORT", "70000"],
@@ -33,6 +40,7 @@ describe("loadConfig", () => {
     ["LOG_LEVEL", "loud"],
     ["SECRET_KEY", "too-short"],
     ["HEARTBEAT_INTERVAL_MS", "-5"],
+    ["WEBHOOK_ALLOW_PRIVATE_NETWORKS", "yes"],
   ])("rejects %s=%s with one line naming the variable and not echoing the value", (name, value) => {
     let err: unknown;
     try {
