@@ -4,3 +4,4 @@ export * from "./commands.ts";
 export * from "./message-parts.ts";
 export * from "./merge.ts";
 export * from "./stream-state.ts";
+export * from "./reconnect.ts";

@@ -15,10 +15,29 @@ export const namespaces = {
   chat: "/chat",
 } as const;
 
-/** `connect_error` messages the server uses (err.message on the client). */
+/**
+ * `connect_error` messages the server uses (err.message on the client; `err.data` is a
+ * {@link ConnectErrorData}). Socket.IO does not retry a connection its server refused:
+ * on `unavailable` call `socket.connect()` again after `retry_after_ms`
+ * ({@link reconnectOnRetryable} does it); `unauthorized` is final for that key.
+ */
 export const connectErrors = {
+  /** Missing, unknown, revoked or expired key, or no membership. Final. */
   unauthorized: "unauthorized",
+  /** The server cannot check the key right now (its database is unreachable). Retry. */
+  unavailable: "unavailable",
+  /** A server fault. */
+  internal: "internal",
 } as const;
+export type ConnectErrorMessage = (typeof connectErrors)[keyof typeof connectErrors];
+
+/** `err.data` of a server-sent `connect_error`. */
+export interface ConnectErrorData {
+  code: ConnectErrorMessage;
+  retryable: boolean;
+  /** When retryable: wait this long before connecting again. */
+  retry_after_ms?: number;
+}
 
 export const errorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 export type WireError = z.infer<typeof errorSchema>;
@@ -314,8 +333,12 @@ export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEv
   requires_action: (e: RequiresActionEvent) => void;
   /** `/chats`: a new notification for this user (turn ended, auto-archive digest). */
   notification: (n: NotificationView) => void;
-  /** The key this socket authenticated with was revoked or expired. */
-  "session:revoked": (payload: { reason: string }) => void;
+  /**
+   * The key this socket authenticated with was revoked or expired, or its user left the
+   * organization. Sent on every socket of the key (both namespaces) before any of them is
+   * disconnected; the disconnect follows ("io server disconnect"; do not reconnect with that key).
+   */
+  "session:revoked": (payload: { reason: SessionEndReason }) => void;
 }
 
 export interface ClientToServerEvents {
@@ -343,8 +366,15 @@ export interface ClientToServerEvents {
   "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 
+/** Why a session was cut (`session:revoked`). */
+export type SessionEndReason = "api key revoked" | "api key expired" | "membership removed";
+
 export interface InterServerEvents {
-  // Intentionally empty: cross-node delivery goes through the adapter's rooms.
+  /**
+   * Cut these keys' sockets on every node: each node drops its cached verdicts and sends
+   * `session:revoked` to its own sockets of those keys before disconnecting them.
+   */
+  "session:cut": (cut: { api_key_ids: string[]; reason: SessionEndReason }) => void;
 }
 
 export interface SocketData {

@@ -39,6 +39,10 @@ const envSchema = z.object({
   STALE_AFTER_MS: ms(60_000),
   RECOVERY_INTERVAL_MS: ms(15_000),
   TURN_CONCURRENCY: ms(20),
+  // How often each process re-checks the keys of its open sockets: an expired key's
+  // sockets are cut within this long (the design allows 30 s; tests lengthen it to
+  // isolate the per-command check).
+  SESSION_SWEEP_INTERVAL_MS: ms(10_000),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
   // When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"; unset, it is open.
   METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
@@ -71,6 +75,7 @@ export interface Config {
   staleAfterMs: number;
   recoveryIntervalMs: number;
   turnConcurrency: number;
+  sessionSweepIntervalMs: number;
   shutdownTimeoutMs: number;
   jsonBodyLimit: string;
   webhook: { timeoutMs: number; attempts: number; backoffMs: number; allowPrivateNetworks: boolean };
@@ -114,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staleAfterMs: e.STALE_AFTER_MS,
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
     turnConcurrency: e.TURN_CONCURRENCY,
+    sessionSweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,

@@ -11,7 +11,7 @@ import { resolveSecretKey } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
-import { createRealtime, disconnectApiKey, type IoServer } from "./realtime/server.ts";
+import { createRealtime, type IoServer } from "./realtime/server.ts";
 import { startFanout } from "./realtime/fanout.ts";
 import { assertRedisReachable, createRedis, RedisHealth } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
@@ -205,7 +205,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ],
     });
     const httpServer = createServer(app);
-    const io = createRealtime(httpServer, {
+    const { io, sessions } = createRealtime(httpServer, {
+      sessionSweepIntervalMs: config.sessionSweepIntervalMs,
       prisma: db.prisma,
       logger,
       chats,
@@ -223,8 +224,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics.setSocketCounter(() => Object.fromEntries([namespaces.chats, namespaces.chat].map((ns) => [ns, io.of(ns).sockets.size])));
     const stopFanout = startFanout(io, events);
     cleanup.push(async () => stopFanout());
+    cleanup.push(async () => sessions.stop());
     cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));
-    revokedKeyHook = (id) => disconnectApiKey(io, id);
+    revokedKeyHook = (id) => sessions.revoke(id);
 
     await listen(httpServer, config.port, config.host);
     const port = (httpServer.address() as AddressInfo).port;

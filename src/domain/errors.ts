@@ -1,6 +1,8 @@
 // The one application error type. Services throw AppError with a string code;
 // the HTTP and socket edges map it once (toHttpStatus / toErrorBody). Unknown
-// throwables become `internal` without leaking their message.
+// throwables become `internal` without leaking their message, except an
+// unreachable database, which becomes a retryable `unavailable`.
+import { isDatabaseUnavailable } from "./outage.ts";
 
 /** Every error code the API can answer with, and its HTTP status. */
 export const errorStatus = {
@@ -48,6 +50,26 @@ export class AppError extends Error {
   }
 }
 
+/** `details` of every `unavailable` error: clients retry after `retry_after_ms` (REST also sends `Retry-After`). */
+export interface RetryDetails {
+  retryable: true;
+  retry_after_ms: number;
+}
+
+// A database outage (a restart, a failover) usually lasts seconds; retrying sooner only adds load.
+export const DATABASE_RETRY_AFTER_MS = 3_000;
+
+export function unavailable(message: string, retryAfterMs: number, cause?: unknown): AppError {
+  const details: RetryDetails = { retryable: true, retry_after_ms: retryAfterMs };
+  return new AppError("unavailable", message, details, { cause });
+}
+
+/** The retry delay an `unavailable` error carries, when it carries one. */
+export function retryAfterMs(e: AppError): number | undefined {
+  const ms = (e.details as Partial<RetryDetails> | undefined)?.retry_after_ms;
+  return e.code === "unavailable" && typeof ms === "number" ? ms : undefined;
+}
+
 export const notFound = (what = "resource") => new AppError("not_found", `${what} not found`);
 
 export function isAppError(e: unknown): e is AppError {
@@ -57,6 +79,7 @@ export function isAppError(e: unknown): e is AppError {
 /** Normalizes any throwable into an AppError; the original is kept as `cause`. */
 export function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e;
+  if (isDatabaseUnavailable(e)) return unavailable("the database is unavailable; retry later", DATABASE_RETRY_AFTER_MS, e);
   return new AppError("internal", "internal server error", undefined, { cause: e });
 }
 

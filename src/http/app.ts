@@ -1,5 +1,6 @@
-// The Express app: security headers, JSON bodies with a size limit, request logs,
-// probes, then authenticated routes under /api/v1, then JSON 404 and error mapping.
+// The Express app: security headers, request logs, probes, then authenticated
+// routes under /api/v1 (the key is checked before the JSON body, with its size
+// limit, is read), then JSON 404 and error mapping.
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
@@ -27,12 +28,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(recordHttpMetrics(deps.metrics));
-  app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
   app.use(probeRoutes(deps));
   app.use(metricsRoute(deps.metrics, deps.metricsToken));
 
   const api = express.Router();
   api.use(requireApiKey(deps.prisma));
+  api.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
   api.use(meRoutes(deps));
   api.use(apiKeyRoutes(deps));
   api.use(chatRoutes(deps));

@@ -1,8 +1,9 @@
 // Maps every error to `{ error: { code, message, details? } }` with its status.
-// Unknown errors are logged with their stack and answered as a bare 500.
+// Unknown errors are logged with their stack and answered as a bare 500; an
+// outage is a 503 with `Retry-After` (seconds), its cause logged as a warning.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "../log.ts";
-import { AppError, toAppError, toErrorBody } from "../domain/errors.ts";
+import { AppError, retryAfterMs, toAppError, toErrorBody } from "../domain/errors.ts";
 
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
@@ -15,6 +16,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const e = fromBodyParser(err) ?? toAppError(err);
     if (e.code === "internal") logger.error({ err: e.cause ?? err }, "unhandled error");
+    const retryMs = retryAfterMs(e);
+    if (retryMs !== undefined) {
+      logger.warn({ err: (e.cause as Error | undefined)?.message ?? e.message }, "request answered 503: dependency unavailable");
+      res.setHeader("Retry-After", String(Math.max(1, Math.ceil(retryMs / 1000))));
+    }
     res.status(e.status).json(toErrorBody(e));
   };
 }

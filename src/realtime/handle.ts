@@ -3,11 +3,16 @@
 // A handler never throws into Socket.IO, and a missing ack callback is tolerated.
 import type { z } from "zod";
 import type { Ack } from "../../client-kit/protocol.ts";
-import { toAppError } from "../domain/errors.ts";
+import { toAppError, type AppError } from "../domain/errors.ts";
 import { parseInput } from "../domain/validate.ts";
 import type { Logger } from "../log.ts";
 
 type AnySocket = { id: string; data: unknown };
+
+/** The ack of a failed event. */
+export function errorAck(e: AppError): Ack<never> {
+  return { ok: false, error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } };
+}
 
 export function handle<S extends z.ZodType, R>(
   socket: AnySocket,
@@ -29,7 +34,7 @@ export function handle<S extends z.ZodType, R>(
         const e = toAppError(err);
         if (e.code === "internal") logger.error({ err, event, socket: socket.id }, "socket handler failed");
         else if (!ack) logger.warn({ event, socket: socket.id, code: e.code }, "socket event without ack failed");
-        ack?.({ ok: false, error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+        ack?.(errorAck(e));
       }
     })();
   };

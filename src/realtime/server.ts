@@ -1,6 +1,7 @@
-// Socket.IO on the HTTP server: API-key handshake auth on every namespace, the
-// Redis streams adapter when scaled (it keeps connection-state recovery working
-// across nodes), and the typed protocol from client-kit.
+// Socket.IO on the HTTP server: API-key handshake auth on every namespace (new
+// connections and recovered ones), sessions that end with their key, the Redis
+// streams adapter when scaled (it keeps connection-state recovery working across
+// nodes), and the typed protocol from client-kit.
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import type { IoNamespace, IoServer, IoSocket } from "./types.ts";
@@ -9,7 +10,6 @@ import type { Redis } from "ioredis";
 import {
   PROTOCOL_VERSION,
   clientEventSchemas,
-  connectErrors,
   namespaces,
   type ClientToServerEvents,
   type InterServerEvents,
@@ -17,13 +17,13 @@ import {
   type SocketData,
 } from "../../client-kit/protocol.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { authenticateApiKey } from "../auth/authenticate.ts";
-import { AppError } from "../domain/errors.ts";
 import type { Logger } from "../log.ts";
 import { handle } from "./handle.ts";
 import { rooms } from "./rooms.ts";
 import { registerChatStream } from "./chat-stream.ts";
 import { registerCommands } from "./commands.ts";
+import { authenticateConnections, authenticateRecovery, socketAuthenticator } from "./handshake.ts";
+import { startSessionLifetime, type SessionLifetime } from "./sessions.ts";
 import type { ChatServices } from "../chats/services.ts";
 import type { ChatEvents } from "../chats/events.ts";
 import type { StreamBus } from "../chats/stream/index.ts";
@@ -39,35 +39,41 @@ export interface RealtimeDeps extends ChatServices {
   redis?: Redis;
   /** Stream key, unique per deployment (tests use one per test). */
   streamName?: string;
+  /** How often this process re-checks the keys of its open sockets (expiry takes at most this long). */
+  sessionSweepIntervalMs: number;
+}
+
+export interface Realtime {
+  io: IoServer;
+  sessions: SessionLifetime;
 }
 
 // Short disconnects (a flaky network, a laptop lid) resume with missed packets replayed.
 const RECOVERY_WINDOW_MS = 2 * 60_000;
 
-export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): IoServer {
+export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Realtime {
   const io: IoServer = new Server(httpServer, {
     serveClient: false,
     // Bound inbound frames: a junk payload cannot exhaust memory.
     maxHttpBufferSize: 1_000_000,
+    // Restored sessions skip the middlewares but not authentication: see authenticateRecovery.
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
     ...(deps.redis ? { adapter: createAdapter(deps.redis, { streamName: deps.streamName ?? "switchboard:socket.io" }) } : {}),
   });
+  const sessions = startSessionLifetime(io, {
+    prisma: deps.prisma,
+    logger: deps.logger,
+    sweepIntervalMs: deps.sessionSweepIntervalMs,
+    clustered: !!deps.redis,
+  });
 
+  const authenticate = socketAuthenticator(deps.prisma);
   for (const name of [namespaces.chats, namespaces.chat]) {
     const nsp: IoNamespace = io.of(name);
-    nsp.use(async (socket, next) => {
-      try {
-        const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-        const p = await authenticateApiKey(deps.prisma, typeof token === "string" ? token : undefined);
-        socket.data = { userId: p.userId, organizationId: p.organizationId, apiKeyId: p.apiKeyId, role: p.role };
-        next();
-      } catch (e) {
-        if (!(e instanceof AppError) || e.code !== "unauthorized") deps.logger.error({ err: e }, "socket auth failed");
-        next(new Error(connectErrors.unauthorized));
-      }
-    });
+    authenticateConnections(nsp, authenticate, deps.logger);
+    authenticateRecovery(nsp, authenticate);
     nsp.on("connection", (socket) => {
-      void socket.join(rooms.apiKey(socket.data.apiKeyId));
+      sessions.guard(socket);
       if (name === namespaces.chats) void socket.join(rooms.user(socket.data.userId));
       else registerChatStream(socket, deps);
       registerSessionEvents(socket, deps);
@@ -76,7 +82,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): IoSe
   }
   // The root namespace carries nothing: refuse it so clients notice a wrong URL.
   io.of("/").use((_socket, next) => next(new Error("use the /chats or /chat namespace")));
-  return io;
+  return { io, sessions };
 }
 
 function registerSessionEvents(socket: IoSocket, deps: RealtimeDeps): void {
@@ -92,13 +98,4 @@ function registerSessionEvents(socket: IoSocket, deps: RealtimeDeps): void {
       };
     }),
   );
-}
-
-/** Cuts off every socket (any node) that authenticated with a revoked key. */
-export function disconnectApiKey(io: IoServer, apiKeyId: string): void {
-  for (const name of [namespaces.chats, namespaces.chat]) {
-    const nsp = io.of(name);
-    nsp.to(rooms.apiKey(apiKeyId)).emit("session:revoked", { reason: "api key revoked" });
-    nsp.in(rooms.apiKey(apiKeyId)).disconnectSockets(true);
-  }
 }

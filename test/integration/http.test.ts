@@ -86,4 +86,52 @@ describe.each(dbDrivers)("HTTP API on %s", (driver) => {
     expect((await srv.api(`/api/v1/api-keys/00000000-0000-4000-8000-000000000000`, { method: "DELETE" })).status).toBe(404);
     expect((await srv.api(`/api/v1/api-keys/not-a-uuid`, { method: "DELETE" })).status).toBe(400);
   });
+
+  it.each([
+    ["in the past", new Date(Date.now() - 60_000).toISOString()],
+    ["now-ish (not after the request)", new Date().toISOString()],
+    ["beyond the 10-year limit", new Date(Date.now() + 11 * 365 * 24 * 3600_000).toISOString()],
+    ["not a date", "tomorrow"],
+  ])("POST /api-keys refuses expires_at %s with 400 naming the field, and creates nothing", async (_label, expires_at) => {
+    const before = (await body(await srv.api("/api/v1/api-keys"))).api_keys.length;
+    const res = await srv.api("/api/v1/api-keys", { method: "POST", json: { name: "short-lived", expires_at } });
+    expect(res.status).toBe(400);
+    expect((await body(res)).error).toMatchObject({ code: "validation_failed", details: [expect.objectContaining({ path: "body.expires_at" })] });
+    expect((await body(await srv.api("/api/v1/api-keys"))).api_keys.length).toBe(before);
+  });
+
+  it("POST /api-keys accepts an expires_at in the future", async () => {
+    const expires_at = new Date(Date.now() + 3600_000).toISOString();
+    const res = await srv.api("/api/v1/api-keys", { method: "POST", json: { name: "an hour", expires_at } });
+    expect(res.status).toBe(201);
+    expect((await body(res)).expires_at).toBe(expires_at);
+  });
+
+  describe("admin routes check the role before the input", () => {
+    let member: string;
+    beforeAll(async () => {
+      const res = await srv.api("/api/v1/users", { method: "POST", json: { email: `member-${driver}-${Date.now()}@x.test`, name: "Member" } });
+      member = (await body(res)).api_key;
+    });
+    const junk = { nonsense: true, name: 42 };
+    it.each([
+      ["POST", "/api/v1/providers", junk],
+      ["PATCH", "/api/v1/providers/not-a-uuid", junk],
+      ["POST", "/api/v1/model-configs", junk],
+      ["PATCH", "/api/v1/model-configs/not-a-uuid", junk],
+      ["POST", "/api/v1/users", junk],
+      ["PATCH", "/api/v1/organization", { retention_days: "forever" }],
+    ])("a member's malformed %s %s is 403, not 400", async (method, path, json) => {
+      const res = await srv.api(path, { method, json, key: member });
+      expect(res.status).toBe(403);
+      expect((await body(res)).error.code).toBe("forbidden");
+    });
+    it("the same malformed body from an admin is 400", async () => {
+      expect((await srv.api("/api/v1/users", { method: "POST", json: junk })).status).toBe(400);
+    });
+    it("a request without a key is 401 before its body is read", async () => {
+      const res = await srv.api("/api/v1/users", { method: "POST", key: null, headers: { "content-type": "application/json" }, body: '{"broken": ' });
+      expect(res.status).toBe(401);
+    });
+  });
 });

@@ -16,7 +16,12 @@ export interface TestDatabase extends Database {
   readonly url?: string;
 }
 
-export async function createTestDatabase(driver: DbDriver): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /** Postgres: the URL the server connects with, e.g. through a proxy (test/support/tcp-proxy.ts). */
+  connectUrl?: (url: string) => string;
+}
+
+export async function createTestDatabase(driver: DbDriver, opts: TestDatabaseOptions = {}): Promise<TestDatabase> {
   if (driver === "pglite") {
     const dump = await readFile(inject("pgliteDumpFile"));
     const pglite = await PGlite.create({ loadDataDir: new Blob([dump]) });
@@ -27,7 +32,7 @@ export async function createTestDatabase(driver: DbDriver): Promise<TestDatabase
   const name = `sb_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(template.baseUrl, `CREATE DATABASE ${name} TEMPLATE ${template.name}`);
   const url = withDatabase(template.baseUrl, name);
-  const db = await openDatabase({ url, poolMax: 10 });
+  const db = await openDatabase({ url: opts.connectUrl ? opts.connectUrl(url) : url, poolMax: 10 });
   return {
     ...db,
     onQuery: db.onQuery,

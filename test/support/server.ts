@@ -31,6 +31,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** BullMQ job lock duration (see StartOptions.queueLockDurationMs). */
   queueLockDurationMs?: number;
+  /** Postgres: the URL the server's pool connects with (an outage proxy); the database is still created and dropped directly. */
+  dbConnectUrl?: (url: string) => string;
 }
 
 export interface TestServer extends RunningServer {
@@ -78,7 +80,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   });
   const shared = opts.shareDatabaseWith?.db as { url?: string } | undefined;
   if (opts.shareDatabaseWith && !shared?.url) throw new Error("only a Postgres test database can be shared");
-  const db = shared?.url ? await openDatabase({ url: shared.url }) : await createTestDatabase(opts.db);
+  const db = shared?.url ? await openDatabase({ url: shared.url }) : await createTestDatabase(opts.db, opts.dbConnectUrl ? { connectUrl: opts.dbConnectUrl } : {});
   const logger = opts.logger ?? createLogger(config.logLevel);
   const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
   const server = await startServer({

@@ -13,6 +13,7 @@ import {
 } from "../../admin/provider-schemas.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
+import { requireAdmin } from "../auth.ts";
 
 const idParams = z.object({ id: z.uuid() });
 const newUserSchema = z
@@ -21,13 +22,14 @@ const newUserSchema = z
 
 export function adminRoutes(prisma: PrismaClient, providers: ProviderService): Router {
   const r = Router();
+  const manageProviders = requireAdmin("manage providers and models");
   r.get("/providers", async (_req, res) => {
     res.json({ providers: await providers.listProviders(principalOf(res)) });
   });
-  r.post("/providers", async (req, res) => {
+  r.post("/providers", manageProviders, async (req, res) => {
     res.status(201).json(await providers.createProvider(principalOf(res), parseInput(createProviderSchema, req.body)));
   });
-  r.patch("/providers/:id", async (req, res) => {
+  r.patch("/providers/:id", manageProviders, async (req, res) => {
     const { id } = parseInput(idParams, req.params, "path");
     res.json(await providers.updateProvider(principalOf(res), id, parseInput(updateProviderSchema, req.body)));
   });
@@ -35,10 +37,10 @@ export function adminRoutes(prisma: PrismaClient, providers: ProviderService): R
   r.get("/model-configs", async (_req, res) => {
     res.json({ model_configs: await providers.listModels(principalOf(res)) });
   });
-  r.post("/model-configs", async (req, res) => {
+  r.post("/model-configs", manageProviders, async (req, res) => {
     res.status(201).json(await providers.createModel(principalOf(res), parseInput(createModelConfigSchema, req.body)));
   });
-  r.patch("/model-configs/:id", async (req, res) => {
+  r.patch("/model-configs/:id", manageProviders, async (req, res) => {
     const { id } = parseInput(idParams, req.params, "path");
     res.json(await providers.updateModel(principalOf(res), id, parseInput(updateModelConfigSchema, req.body)));
   });
@@ -56,7 +58,7 @@ export function adminRoutes(prisma: PrismaClient, providers: ProviderService): R
     res.status(204).end();
   });
 
-  r.post("/users", async (req, res) => {
+  r.post("/users", requireAdmin("add users"), async (req, res) => {
     res.status(201).json(await addUser(prisma, principalOf(res), parseInput(newUserSchema, req.body)));
   });
   return r;

@@ -6,10 +6,20 @@ import { principalOf } from "../context.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-service.ts";
 
+// A key lives at most ten years: far enough for any service account, near enough
+// that a typo (year 20250) is caught rather than stored.
+const MAX_KEY_LIFETIME_MS = 10 * 365.25 * 24 * 3600_000;
+
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getTime() > Date.now(), "must be in the future")
+  .refine((d) => d.getTime() <= Date.now() + MAX_KEY_LIFETIME_MS, "must be at most 10 years ahead");
+
 const createBody = z
   .object({
     name: z.string().trim().min(1).max(100),
-    expires_at: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+    expires_at: expiresAt.optional(),
   })
   .strict();
 const idParam = z.object({ id: z.uuid() });

@@ -6,6 +6,7 @@ import type { AppDeps } from "../deps.ts";
 import { principalOf } from "../context.ts";
 import { idempotent } from "../idempotency.ts";
 import { parseInput } from "../../domain/validate.ts";
+import { requireAdmin } from "../auth.ts";
 import { isAdmin } from "../../auth/authenticate.ts";
 import { AppError } from "../../domain/errors.ts";
 import { isWebhookUrl } from "../../domain/webhook-signature.ts";
@@ -81,9 +82,8 @@ export function notificationRoutes(deps: AppDeps): Router {
     const org = await deps.prisma.organization.findUniqueOrThrow({ where: { id: principalOf(res).organizationId } });
     res.json({ id: org.id, name: org.name, auto_archive_days: org.autoArchiveDays, retention_days: org.retentionDays });
   });
-  r.patch("/organization", async (req, res) => {
+  r.patch("/organization", requireAdmin("change organization settings"), async (req, res) => {
     const p = principalOf(res);
-    if (!isAdmin(p)) throw new AppError("forbidden", "only organization admins can change its settings");
     const body = parseInput(orgSettings, req.body);
     const org = await deps.prisma.organization.update({
       where: { id: p.organizationId },
