@@ -14,9 +14,21 @@ export interface RedisLogger {
   info(obj: object, msg: string): void;
 }
 
+/** Error codes and messages that mean "Redis is not reachable", not "this command is wrong". */
+const CONNECTION_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|Connection is closed|Stream isn't writeable|socket hang up/;
+
+export function isRedisConnectionError(err: unknown): boolean {
+  return err instanceof Error && CONNECTION_ERROR.test(`${(err as { code?: string }).code ?? ""} ${err.message}`);
+}
+
+/** While an outage noticed by a component (not a watched connection) lasts, how often readiness is re-checked. */
+const RECHECK_MS = 1_000;
+
 export class RedisHealth {
   readonly #down = new Set<string>();
+  readonly #watched = new Map<string, Redis>();
   #outage = false;
+  #recheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly logger: RedisLogger,
@@ -30,6 +42,8 @@ export class RedisHealth {
 
   /** Follows a connection's errors and readiness. */
   watch(redis: Redis, name: string): Redis {
+    this.#watched.set(name, redis);
+    redis.on("end", () => this.#watched.delete(name));
     redis.on("error", (err: Error) => this.connectionDown(name, err));
     redis.on("ready", () => this.connectionUp(name));
     return redis;
@@ -46,6 +60,12 @@ export class RedisHealth {
   connectionUp(name: string): void {
     this.#down.delete(name);
     if (!this.#outage || this.#down.size > 0) return;
+    this.#end();
+  }
+
+  #end(): void {
+    clearInterval(this.#recheck);
+    this.#recheck = undefined;
     this.#outage = false;
     this.logger.info({}, "redis available again");
   }
@@ -54,9 +74,19 @@ export class RedisHealth {
    * An error a component saw: true when it is a symptom of an outage (counted, not to be
    * logged by the caller), false when it is news worth logging.
    */
-  absorb(_err: unknown, component: string): boolean {
-    if (!this.#outage) return false;
-    this.onError(component);
+  absorb(err: unknown, component: string): boolean {
+    if (this.#outage) {
+      this.onError(component);
+      return true;
+    }
+    if (!isRedisConnectionError(err)) return false;
+    // A component noticed first (BullMQ's own retries): the outage starts now, and ends
+    // once every watched connection is ready again (which may be at once).
+    this.connectionDown(component, err as Error);
+    this.#down.delete(component);
+    this.#recheck ??= setInterval(() => {
+      if (this.#outage && this.#down.size === 0 && [...this.#watched.values()].every((r) => r.status === "ready" || r.status === "wait")) this.#end();
+    }, RECHECK_MS).unref();
     return true;
   }
 }

@@ -132,6 +132,10 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
     },
     async tryWithLock(name, fn) {
       const client = await pool.connect();
+      // Checked out, the client is not covered by the pool's error handler: a connection
+      // that dies while the lock is held (the lock goes with it) must not crash the process.
+      const onError = () => {};
+      client.on("error", onError);
       try {
         const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [name]);
         if (!rows[0]?.ok) return false;
@@ -142,6 +146,7 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
         }
         return true;
       } finally {
+        client.off("error", onError);
         client.release();
       }
     },
