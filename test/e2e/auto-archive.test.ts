@@ -53,7 +53,7 @@ describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
 
     const dash = srv.socket(namespaces.chats);
     await nextEvent(dash, "connect");
-    const pushed = nextEvent<NotificationView>(dash, "notification");
+    const pushed = nextDigest(dash);
     const { archived } = await run.run(now);
     expect(archived.sort()).toEqual([before, ...many].sort());
     for (const id of [after, pinned, family]) expect((await getChat(srv, id)).archived).toBe(false);
@@ -77,7 +77,7 @@ describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
     expect((await run.run(new Date("2026-11-24T18:00:00Z"))).archived).toEqual([]);
     // With retention 0 the digest says archived chats are kept.
     await srv.api("/api/v1/organization", { method: "PATCH", json: { retention_days: 0 } });
-    const later = nextEvent<NotificationView>(dash, "notification");
+    const later = nextDigest(dash);
     await run.run(new Date("2026-11-25T00:05:00Z")); // next day: the 17th now falls before the cutoff
     expect((await later).body).toContain("kept indefinitely");
     expect((await getChat(srv, after)).archived).toBe(true);
@@ -122,3 +122,17 @@ describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
     await srv.api("/api/v1/organization", { method: "PATCH", json: { auto_archive_days: 0 } });
   });
 });
+
+/** The next digest pushed to a dashboard: turn-finished notifications of the chats set up above may arrive in between. */
+function nextDigest(dash: { on(e: "notification", fn: (n: NotificationView) => void): unknown; off(e: "notification", fn: (n: NotificationView) => void): unknown }): Promise<NotificationView> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no digest within 10 s")), 10_000);
+    const onNote = (n: NotificationView) => {
+      if (n.kind !== "auto_archive_digest") return;
+      clearTimeout(timer);
+      dash.off("notification", onNote);
+      resolve(n);
+    };
+    dash.on("notification", onNote);
+  });
+}
