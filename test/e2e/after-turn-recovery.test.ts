@@ -203,7 +203,10 @@ describe.skipIf(scaled.length === 0)("after-turn work across an emptied Redis (s
     await waitFor(async () => (await turnFinished(api)).length === CHATS, { timeoutMs: 30_000, message: "not every turn notified" });
     await waitFor(() => receiver.hits.length === CHATS, { timeoutMs: 20_000, message: "webhooks never sent" });
     await deleteRedisKeys(redis, `${prefix}:*`); // the delayed retries are gone
-    await waitFor(() => receiver.hits.filter((h) => h.status === 200).length === CHATS, { timeoutMs: 30_000, message: "webhook retries lost" });
+    await waitFor(() => receiver.hits.filter((h) => h.status === 200).length === CHATS, { timeoutMs: 30_000, message: "webhook retries lost" }).catch(async (e: Error) => {
+      const rows = await srv.db.prisma.outboxJob.findMany();
+      throw new Error(`${e.message}; hits ${JSON.stringify(receiver.hits.map((h) => [h.delivery.slice(0, 8), h.attempt, h.status]))}; outbox ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
+    });
     const notes = await turnFinished(api);
     expect(notes.every((n) => n.body === SUMMARY)).toBe(true);
     expectDeliveredOnce(receiver, ids, notes);
