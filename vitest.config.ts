@@ -1,14 +1,33 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects: pure unit tests start at once; everything that needs a database shares one
+// global setup that migrates a PGlite dump (and a Postgres template) once per run.
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/global-setup.ts"],
-    // PGlite databases and real servers need more than the 5 s default on 2 cores.
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
-    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "services",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/unit/**"],
+          globalSetup: ["test/support/global-setup.ts"],
+          // PGlite databases and real servers need more than the 5 s default on 2 cores.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
+        },
+      },
+    ],
   },
 });

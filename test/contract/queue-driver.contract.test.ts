@@ -18,16 +18,19 @@ import {
 } from "../../jobs/index.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { sleep, waitFor } from "../support/wait.ts";
+import { describeModes, NO_REDIS } from "../support/modes.ts";
 
 interface DriverCase {
   name: "inline" | "bullmq";
   create: (prefix: string) => QueueDriver;
+  /** Why this driver cannot run here (its service is not configured). */
+  skip?: string | undefined;
 }
 
 const redisUrl = testRedisUrl();
 const cases: DriverCase[] = [
   { name: "inline", create: () => createInlineDriver() },
-  ...(redisUrl ? [{ name: "bullmq" as const, create: (prefix: string) => createBullmqDriver({ connection: redisUrl, prefix }) }] : []),
+  { name: "bullmq", create: (prefix: string) => createBullmqDriver({ connection: redisUrl!, prefix }), skip: redisUrl ? undefined : NO_REDIS },
 ];
 
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -47,7 +50,7 @@ function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
 }
 
-describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
+describeModes(cases, "QueueDriver contract: $name", ({ name, create }) => {
   let admin: Redis | undefined;
   let prefix = "";
   let opened: QueueDriver[] = [];
@@ -127,7 +130,8 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     await driver.enqueue(q, {}, { attempts: 3, backoff: { type: "exponential", delayMs: 150 } });
 
     await waitFor(() => events.failed.length === 3, { timeoutMs: 8_000 });
-    await sleep(200); // no fourth attempt sneaks in
+    // No fourth attempt can come: nothing is left waiting or delayed.
+    expect(await driver.counts(q)).toEqual({ waiting: 0, active: 0, delayed: 0 });
     expect(runs.map((r) => r.attempt)).toEqual([1, 2, 3]);
     expect(events.failed.map((e) => [e.attempt, e.willRetry, e.error.message])).toEqual([
       [1, true, "boom 1"],
@@ -137,8 +141,7 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     expect(events.completed).toEqual([]);
     const [first, second] = gaps(runs.map((r) => r.at)) as [number, number];
     expect(first).toBeGreaterThanOrEqual(140); // 150 * 2^0
-    expect(second).toBeGreaterThanOrEqual(290); // 150 * 2^1
-    expect(second).toBeGreaterThan(first);
+    expect(second).toBeGreaterThanOrEqual(290); // 150 * 2^1 (lower bounds only: load can only stretch them)
   });
 
   it("retries with fixed backoff until an attempt succeeds", async () => {
@@ -176,7 +179,7 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     await driver.enqueue(q, {}, { attempts: 5, backoff: { type: "fixed", delayMs: 20 } });
 
     await waitFor(() => events.failed.length === 1);
-    await sleep(300);
+    await waitFor(async () => (await driver.counts(q)).active === 0);
     expect(runs).toBe(1);
     expect(events.failed).toHaveLength(1);
     expect(events.failed[0]!.willRetry).toBe(false);
@@ -243,10 +246,13 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     expect(new Set(ticks.map((t) => t.id)).size).toBe(ticks.length);
 
     await driver.unschedule(q, "digest-hourly");
-    await sleep(250); // a run already handed to the queue may still happen once
-    const afterUnschedule = ticks.length;
-    await sleep(400);
-    expect(ticks.length).toBe(afterUnschedule);
+    const atUnschedule = ticks.length;
+    // A barrier instead of a sleep: a job due ten intervals later, on the same queue. A
+    // schedule still alive would have run many times before it; a run already handed to
+    // the queue may still happen once.
+    await driver.enqueue(q, { kind: "sentinel" }, { delayMs: 1_000 });
+    await waitFor(() => ticks.some((t) => JSON.stringify(t.data) === JSON.stringify({ kind: "sentinel" })), { timeoutMs: 10_000 });
+    expect(ticks.filter((t) => JSON.stringify(t.data) !== JSON.stringify({ kind: "sentinel" })).length - atUnschedule).toBeLessThanOrEqual(1);
   });
 
   it("treats a second schedule() with the same id as an update, not a second schedule", async () => {
@@ -259,12 +265,11 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     await driver.schedule(q, "sweep", { v: 1 }, { everyMs: 300 });
     await driver.schedule(q, "sweep", { v: 2 }, { everyMs: 300 });
 
-    await sleep(1_000);
+    await waitFor(() => ticks.length >= 4, { timeoutMs: 10_000 });
     await driver.unschedule(q, "sweep");
-    // One schedule: about 1000/300 + 1 runs (two would give twice that), never two at once.
-    expect(ticks.length).toBeGreaterThanOrEqual(3);
-    expect(ticks.length).toBeLessThanOrEqual(5);
-    for (const gap of gaps(ticks.map((t) => t.at))) expect(gap).toBeGreaterThanOrEqual(100);
+    // One schedule: runs come an interval apart (two schedules would give pairs of runs
+    // close together). Lower bounds only: load can stretch gaps, never shrink them.
+    for (const gap of gaps(ticks.slice(0, 4).map((t) => t.at))) expect(gap).toBeGreaterThanOrEqual(150);
     expect(ticks.at(-1)!.v).toBe(2);
   });
 
@@ -284,11 +289,10 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     await driver.enqueue(q, {});
     await waitFor(() => started);
 
-    const t0 = Date.now();
     await driver.close({ timeoutMs: 5_000 });
+    // Waited for the job, not for the timeout: it finished and was never aborted.
     expect(finished).toBe(true);
     expect(signal!.aborted).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(events.completed).toHaveLength(1);
     await expect(driver.enqueue(q, {})).rejects.toThrow(/closed/);
   });
@@ -311,7 +315,6 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     await driver.close({ timeoutMs: 250 });
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(240);
-    expect(elapsed).toBeLessThan(3_000);
     expect(abortedWith).toBeInstanceOf(JobHandedBackError);
 
     // The documented difference: BullMQ puts the job back for any worker with its attempt
@@ -335,7 +338,6 @@ describe.each(cases)("QueueDriver contract: $name", ({ name, create }) => {
     const q = queueName();
     await driver.enqueue(q, { n: 1 });
     await driver.enqueue(q, { n: 2 });
-    await sleep(150);
     expect(await driver.counts(q)).toEqual({ waiting: 2, active: 0, delayed: 0 });
 
     const seen: unknown[] = [];

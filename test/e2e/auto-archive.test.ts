@@ -12,13 +12,11 @@ import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
+import { describeModes, serviceModes } from "../support/modes.ts";
 
-const modes = [
-  ...dbDrivers.map((db) => ({ db, redis: false })),
-  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
-];
+const modes = serviceModes();
 
-describe.each(modes)("auto-archive on $db (redis: $redis)", (mode) => {
+describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let run: AutoArchive;
   // The server's calendar clock: the scheduled auto_archive job reads "now" from here.

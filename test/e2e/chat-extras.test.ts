@@ -5,8 +5,9 @@ import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
-describe.each(dbDrivers)("diff status and prompt history on %s", (db) => {
+describeModes(dbModes(), "diff status and prompt history on $db", ({ db }) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startTestServer({ db });

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
-describe.each(dbDrivers)("chat list on %s", (db) => {
+describeModes(dbModes(), "chat list on $db", ({ db }) => {
   let srv: TestServer;
   let ids: string[];
   beforeAll(async () => {

@@ -9,11 +9,9 @@ import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
+import { describeModes, serviceModes } from "../support/modes.ts";
 
-const modes = [
-  ...dbDrivers.map((db) => ({ db, redis: false })),
-  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
-];
+const modes = serviceModes();
 
 const TOKEN = "metrics-token-0123456789";
 
@@ -28,7 +26,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-describe.each(modes)("metrics on $db (redis: $redis)", (mode) => {
+describeModes(modes, "metrics on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let broken: OpenAiFake;
   let brokenModelId: string;

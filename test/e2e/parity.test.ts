@@ -7,6 +7,7 @@ import { createChat, getChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const missingChat = "00000000-0000-4000-8000-000000000000";
@@ -17,7 +18,7 @@ async function ack(s: Client, event: string, payload: unknown): Promise<any> {
   return (s as any).timeout(5_000).emitWithAck(event, payload);
 }
 
-describe.each(dbDrivers)("REST/socket parity on %s", (db) => {
+describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
   let srv: TestServer;
   let sock: Client;
   beforeAll(async () => {

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { printedKey, spawnServer } from "../support/process.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { adminQuery, withDatabase } from "../support/global-setup.ts";
+import { describeWith, scaledSkip } from "../support/modes.ts";
 
 const dirs: string[] = [];
 async function tempDataDir(): Promise<string> {
@@ -83,10 +84,8 @@ describe("process start on embedded defaults", () => {
   });
 });
 
-const pgUrl = testPostgresUrl();
-const redisUrl = testRedisUrl();
-const scaledModes = pgUrl && redisUrl ? [{ pg: pgUrl, redis: redisUrl }] : [];
-describe.each(scaledModes)("process start on Postgres + Redis", ({ pg: pgUrl, redis: redisUrl }) => {
+describeWith(scaledSkip(), "process start on Postgres + Redis", () => {
+  const [pgUrl, redisUrl] = [testPostgresUrl()!, testRedisUrl()!];
   it("starts twice on one database (the second applies nothing and creates no second admin), serves /readyz with redis", async () => {
     const name = `sb_proc_${randomBytes(5).toString("hex")}`;
     await adminQuery(pgUrl, `CREATE DATABASE ${name}`);

@@ -7,16 +7,14 @@ import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";
+import { describeModes, serviceModes } from "../support/modes.ts";
 
-const modes = [
-  ...dbDrivers.map((db) => ({ db, redis: false })),
-  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
-];
+const modes = serviceModes();
 
 const words = (n: number, w = "w") => Array.from({ length: n }, (_, i) => `${w}${i}`).join(" ");
 const text = (m: { content: { type: string; text?: string }[] }) => m.content.map((p) => p.text ?? "").join("");
 
-describe.each(modes)("queue, promotion and dynamic tools on $db (redis: $redis)", (mode) => {
+describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let openai: OpenAiFake;
   let slow: string;

@@ -11,13 +11,11 @@ import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
+import { describeModes, serviceModes } from "../support/modes.ts";
 
-const modes = [
-  ...dbDrivers.map((db) => ({ db, redis: false })),
-  ...(dbDrivers.includes("postgres") && testRedisUrl() ? [{ db: "postgres" as const, redis: true }] : []),
-];
+const modes = serviceModes();
 
-describe.each(modes)("retention purge on $db (redis: $redis)", (mode) => {
+describeModes(modes, "retention purge on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let purge: RetentionPurge;
   // The server's calendar clock: the scheduled purge job reads "now" from here.

@@ -14,10 +14,12 @@ import { body, deleteRedisKeys, startTestServer, type TestServer } from "../supp
 import { nextEvent } from "../support/socket.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { waitFor } from "../support/wait.ts";
+import { dbModes, describeModes, describeWith, scaledSkip } from "../support/modes.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-const modes = dbDrivers.map((db) => ({ db, redis: db === "postgres" && !!testRedisUrl() }));
+// Postgres runs with BullMQ and the Redis adapter here (when Redis is configured).
+const modes = dbModes().map((m) => (m.db === "postgres" ? { ...m, redis: true, skip: scaledSkip() } : m));
 // Short enough that an expiry shows within a test; the default is 10 s.
 const quickSweep = { SESSION_SWEEP_INTERVAL_MS: "200" };
 
@@ -112,7 +114,7 @@ async function expectRefusedAfterRevoking(s: Client, srv: TestServer, keyId: str
   expect(packets.join("\n")).not.toContain(chat.id);
 }
 
-describe.each(modes)("session lifetime on $db (redis: $redis)", (mode) => {
+describeModes(modes, "session lifetime on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   /** Sweeps never in a test's lifetime: what it shows is the per-event check alone. */
   let noSweep: TestServer;
@@ -213,8 +215,7 @@ function waitForCreated(s: Client, chatId: string): Promise<void> {
   });
 }
 
-const scaled = dbDrivers.includes("postgres") && testRedisUrl() ? [1] : [];
-describe.each(scaled)("session lifetime on two nodes (one Postgres, one Redis)", () => {
+describeWith(scaledSkip(), "session lifetime on two nodes (one Postgres, one Redis)", () => {
   let a: TestServer;
   let b: TestServer;
   /** A load balancer in front of the nodes: a reconnecting client may land on the other one. */

@@ -5,10 +5,12 @@ import { namespaces, PROTOCOL_VERSION, type Ack, type SessionInfo } from "../../
 import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { describeModes, dbModes, scaledSkip } from "../support/modes.ts";
 
-const modes = dbDrivers.map((db) => ({ db, redis: db === "postgres" && !!testRedisUrl() }));
+// Postgres runs with BullMQ and the Redis adapter here (when Redis is configured).
+const modes = dbModes().map((m) => (m.db === "postgres" ? { ...m, redis: true, skip: scaledSkip() } : m));
 
-describe.each(modes)("socket auth on $db (redis: $redis)", (mode) => {
+describeModes(modes, "socket auth on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startTestServer(mode);

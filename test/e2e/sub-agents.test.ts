@@ -9,6 +9,7 @@ import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
 type OpenAiMessage = { role: string; content?: string | null; tool_calls?: unknown[] };
 
@@ -24,7 +25,7 @@ function agentScript(req: ReceivedRequest): ScriptedReply {
   return { text: `the child said: ${result.answer}` };
 }
 
-describe.each(dbDrivers)("sub-agents on %s", (db) => {
+describeModes(dbModes(), "sub-agents on $db", ({ db }) => {
   let srv: TestServer;
   let fake: OpenAiFake;
   beforeAll(async () => {

@@ -21,10 +21,11 @@ import { body, deleteRedisKeys, startTestServer, type TestServer } from "../supp
 import { dbDrivers } from "../support/db.ts";
 import { listMessages, waitForStatus } from "../support/chats.ts";
 import { waitFor } from "../support/wait.ts";
+import { dbModes, describeModes, describeWith, postgresSkip, scaledSkip } from "../support/modes.ts";
 
 // In one process on every driver: a chat left running by a worker that vanished,
 // and a pending chat whose job was lost, are both found by the recovery sweep.
-describe.each(dbDrivers)("recovery sweep on %s", (db) => {
+describeModes(dbModes(), "recovery sweep on $db", ({ db }) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startTestServer({ db, env: { STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
@@ -75,11 +76,11 @@ describe.each(dbDrivers)("recovery sweep on %s", (db) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const text = (m: any): string => m.content.map((p: { text?: string }) => p.text ?? "").join("");
 
-const pg = testPostgresUrl();
-const redis = testRedisUrl();
-const modes = pg && redis ? [{ pg, redis }] : [];
+const pgUrl = testPostgresUrl();
+const redisUrl = testRedisUrl();
 
-describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }) => {
+describeWith(scaledSkip(), "worker killed mid-turn (Postgres + Redis)", () => {
+  const [pg, redis] = [pgUrl!, redisUrl!];
   const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
@@ -168,7 +169,8 @@ describe.each(modes)("worker killed mid-turn (Postgres + Redis)", ({ pg, redis }
 // one transaction, so either both land or neither does, and the recovered turn answers
 // once. A trigger stalls the chat's running -> waiting update (once: a sequence is not
 // transactional) so the SIGKILL lands exactly there. Two real processes on Postgres.
-describe.each(pg ? [{ pg }] : [])("worker killed while ending a turn (Postgres)", ({ pg }) => {
+describeWith(postgresSkip(), "worker killed while ending a turn (Postgres)", () => {
+  const pg = pgUrl!;
   const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
@@ -233,7 +235,7 @@ describe.each(pg ? [{ pg }] : [])("worker killed while ending a turn (Postgres)"
 // the recovery sweep's schedule included, is gone. The driver re-asserts its schedules
 // on reconnect, the sweep re-enqueues the pending chat whose job was lost, and new
 // turns run as before. A private redis-server, so the shared one is never touched.
-describe.each(pg && redis ? [{ pg }] : [])("Redis restarted without its data", () => {
+describeWith(scaledSkip(), "Redis restarted without its data", () => {
   let srv: TestServer;
   let port = 0;
   let redisProc: ChildProcess | undefined;

@@ -2,8 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
-describe.each(dbDrivers)("HTTP API on %s", (driver) => {
+describeModes(dbModes(), "HTTP API on $db", ({ db: driver }) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startTestServer({ db: driver });

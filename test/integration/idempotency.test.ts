@@ -10,6 +10,7 @@ import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { sleep } from "../support/wait.ts";
+import { describeModes, dbModes } from "../support/modes.ts";
 
 async function errorOf(p: Promise<unknown>): Promise<AppError> {
   try {
@@ -21,7 +22,7 @@ async function errorOf(p: Promise<unknown>): Promise<AppError> {
   throw new Error("expected a rejection");
 }
 
-describe.each(dbDrivers)("idempotency on %s", (driver) => {
+describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
   let srv: TestServer;
   let adminId: string;
   let member: { id: string; key: string };
