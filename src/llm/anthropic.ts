@@ -2,7 +2,8 @@
 // text_delta -> text-delta, thinking_delta -> reasoning-delta, tool_use blocks ->
 // tool-call-delta per input_json_delta and one tool-call at content_block_stop (input
 // sent whole in content_block_start, or tool_use blocks inside message_start, are read
-// too). One response is one message: a second message_start is a protocol error.
+// too). One response is one message: a second message_start is a protocol error
+// (an exact repeat before any content is skipped).
 // Server-tool blocks are not shown; text blocks around them become paragraphs
 // (TextBlockJoiner). stop_reason `refusal` -> `refusal` (with stop_details'
 // explanation), `pause_turn` -> `pause` (the turn loop continues the turn).
@@ -55,6 +56,8 @@ export class AnthropicProvider implements LlmProvider {
     let stopReason: string | null = null;
     let stopDetail: string | undefined;
     let started = false;
+    let messageId = "";
+    let sawContent = false;
     let stopped = false;
 
     for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
@@ -63,15 +66,21 @@ export class AnthropicProvider implements LlmProvider {
         case "message_start": {
           // One response is one message. A second message_start means two generations were
           // spliced into one stream (a broken proxy): merging them would mix two answers and
-          // lose the first one's tool call, so the attempt fails (retryable) instead.
-          if (started) throw this.protocolError("a second message_start arrived in the same stream");
+          // lose the first one's tool call, so the attempt fails (retryable) instead. Only an
+          // exact repeat of the start before any content (same message id) is harmless: skipped.
+          if (started) {
+            if (event.message.id === messageId && !sawContent) break;
+            throw this.protocolError(`a second message_start (${event.message.id}) arrived in the stream of ${messageId}`);
+          }
           started = true;
+          messageId = event.message.id;
           const u = event.message.usage;
           usage.input_tokens = u.input_tokens;
           usage.output_tokens = u.output_tokens;
           if (u.cache_read_input_tokens != null) usage.cache_read_tokens = u.cache_read_input_tokens;
           if (u.cache_creation_input_tokens != null) usage.cache_creation_tokens = u.cache_creation_input_tokens;
           // Content can arrive whole here (programmatic tool calling sends tool_use blocks this way).
+          if (event.message.content.length > 0) sawContent = true;
           for (const block of event.message.content) {
             if (block.type === "text" && block.text !== "") {
               yield { type: "text-delta", text: text.text(block.text) };
@@ -86,6 +95,7 @@ export class AnthropicProvider implements LlmProvider {
           break;
         }
         case "content_block_start": {
+          sawContent = true;
           const block = event.content_block;
           if (block.type === "tool_use") {
             text.separatePart();

@@ -59,6 +59,7 @@ export class OpenAiResponsesProvider implements LlmProvider {
 
     const calls = new FunctionCalls();
     const text = new TextBlockJoiner();
+    const streamed = new StreamedTexts();
     let refused = false;
     let completed: OpenAiResponse | null = null;
 
@@ -66,20 +67,42 @@ export class OpenAiResponsesProvider implements LlmProvider {
       touch();
       switch (event.type) {
         case "response.output_text.delta":
+          streamed.add(`t${event.output_index}:${event.content_index}`, event.delta);
           if (event.delta !== "") yield { type: "text-delta", text: text.text(event.delta) };
           break;
         case "response.refusal.delta":
           // The model's refusal is its answer: kept as text, and the step ends as a refusal.
           refused = true;
+          streamed.add(`t${event.output_index}:${event.content_index}`, event.delta);
           if (event.delta !== "") yield { type: "text-delta", text: text.text(event.delta) };
           break;
+        case "response.output_text.done":
+        case "response.refusal.done": {
+          const full = event.type === "response.output_text.done" ? event.text : event.refusal;
+          const rest = streamed.missing(`t${event.output_index}:${event.content_index}`, full);
+          if (rest !== "") yield { type: "text-delta", text: text.text(rest) };
+          break;
+        }
         case "response.reasoning_summary_text.delta":
-        case "response.reasoning_text.delta":
+        case "response.reasoning_text.delta": {
+          const index = event.type === "response.reasoning_text.delta" ? event.content_index : event.summary_index;
+          streamed.add(`r${event.output_index}:${index}`, event.delta);
           if (event.delta !== "") {
             text.separatePart();
             yield { type: "reasoning-delta", text: event.delta };
           }
           break;
+        }
+        case "response.reasoning_summary_text.done":
+        case "response.reasoning_text.done": {
+          const index = event.type === "response.reasoning_text.done" ? event.content_index : event.summary_index;
+          const rest = streamed.missing(`r${event.output_index}:${index}`, event.text);
+          if (rest !== "") {
+            text.separatePart();
+            yield { type: "reasoning-delta", text: rest };
+          }
+          break;
+        }
         case "response.output_item.added":
           // Every output item is its own block: a second message item is a new paragraph.
           text.boundary();
@@ -174,6 +197,28 @@ function finishReason(response: OpenAiResponse, hadCalls: boolean, refused: bool
   return refused ? "refusal" : "stop";
 }
 
+/**
+ * What was streamed per text (by output index and content / summary index: item ids
+ * rotate on some proxies). The `.done` event carries the whole text; when the deltas
+ * fell short of it (a proxy that drops or trims deltas) the missing tail is emitted, so
+ * the stored text is the complete one. A done text that does not extend what was
+ * streamed changes nothing: streamed text cannot be taken back.
+ */
+class StreamedTexts {
+  readonly #texts = new Map<string, string>();
+
+  add(key: string, delta: string): void {
+    this.#texts.set(key, (this.#texts.get(key) ?? "") + delta);
+  }
+
+  missing(key: string, full: string): string {
+    const sent = this.#texts.get(key) ?? "";
+    if (full.length <= sent.length || !full.startsWith(sent)) return "";
+    this.#texts.set(key, full);
+    return full.slice(sent.length);
+  }
+}
+
 type ToolCallEvent = Extract<LlmEvent, { type: "tool-call" }>;
 
 /**
@@ -231,7 +276,7 @@ function toUsage(u: NonNullable<OpenAiResponse["usage"]>): Usage {
   const usage: Usage = { input_tokens: u.input_tokens, output_tokens: u.output_tokens };
   const reasoning = u.output_tokens_details?.reasoning_tokens;
   const cached = u.input_tokens_details?.cached_tokens;
-  // GitHub Copilot's proxy adds `cache_write_tokens`, counted inside input_tokens like cached_tokens.
+  // Newer responses (and GitHub Copilot's proxy) add `cache_write_tokens`, inside input_tokens like cached_tokens.
   const written = (u.input_tokens_details as { cache_write_tokens?: unknown } | undefined)?.cache_write_tokens;
   if (typeof reasoning === "number") usage.reasoning_tokens = reasoning;
   if (typeof cached === "number") usage.cache_read_tokens = cached;

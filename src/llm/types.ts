@@ -45,8 +45,9 @@ export interface LlmRequest {
  *   repeats the usage under `x_groq.usage` (read when the top-level one is absent).
  * - xAI (and any compatible server whose `total_tokens` = prompt + completion + reasoning):
  *   `completion_tokens` excludes reasoning, so reasoning is added to `output_tokens`.
- * - OpenAI Responses: `input_tokens` includes `input_tokens_details.cached_tokens`,
- *   `output_tokens` includes `output_tokens_details.reasoning_tokens` (as is).
+ * - OpenAI Responses: `input_tokens` includes `input_tokens_details.cached_tokens` (and
+ *   `cache_write_tokens` when sent), `output_tokens` includes
+ *   `output_tokens_details.reasoning_tokens` (as is).
  * - Anthropic: `input_tokens` excludes `cache_read_input_tokens` and
  *   `cache_creation_input_tokens`, so both are added; `output_tokens` includes thinking
  *   (`output_tokens_details.thinking_tokens`).

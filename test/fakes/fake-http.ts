@@ -179,7 +179,13 @@ async function playRaw(res: ServerResponse, script: FakeScript, rec: ReceivedReq
   }
   for (const [i, chunk] of writes.entries()) {
     if (i === 0) script.markFirstToken(rec);
-    if (!(await write(res, chunk))) return;
+    if (sliceBytes === undefined) {
+      if (!(await write(res, chunk))) return;
+      continue;
+    }
+    // Sliced: each slice is handed to the socket before the next, so they leave as separate writes.
+    if (res.destroyed) return;
+    await new Promise<void>((resolve) => res.write(chunk, () => resolve()));
   }
   res.end();
   script.finish(rec, "completed");

@@ -201,6 +201,15 @@ describe("anthropic adapter: stream shapes", () => {
     expect(r.toolCalls).toEqual([]);
   });
 
+  it("an exact repeat of message_start before any content (same id) is skipped", async () => {
+    fake.enqueue({
+      sse: messageFrames([messageStart("msg_dup"), messageStart("msg_dup"), ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Hello" }]), ...stop("end_turn")]),
+    });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("Hello");
+  });
+
   it("reads tool input sent whole in content_block_start, and tool_use blocks inside message_start", async () => {
     fake.enqueue({
       sse: messageFrames([

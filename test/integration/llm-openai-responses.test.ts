@@ -247,6 +247,23 @@ describe("openai responses: calls, text items, refusals and in-stream errors", (
     expect(r.text).toBe("I will search for San Francisco.\n\nGreat! I found it.");
   });
 
+  it("text whose deltas fall short of its output_text.done (a trimming proxy) is completed from the done text", async () => {
+    const msg = { id: "msg_1", type: "message", role: "assistant", status: "in_progress", content: [] };
+    fake.enqueue({
+      sse: responseFrames([
+        created,
+        { type: "response.output_item.added", output_index: 0, item: msg },
+        { type: "response.output_text.delta", output_index: 0, item_id: "msg_1", content_index: 0, delta: "Got" },
+        { type: "response.output_text.done", output_index: 0, item_id: "msg_1", content_index: 0, text: "Got it, checking now." },
+        { type: "response.output_item.done", output_index: 0, item: msg },
+        completed([]),
+      ]),
+    });
+    const r = await collectStream(createProvider(settings()).stream(request([user("x")])));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("Got it, checking now.");
+  });
+
   it("keeps a refusal's text and ends the step as a refusal", async () => {
     fake.enqueue({ text: "I can't help with that.", finishReason: "refusal" });
     const r = await collectStream(createProvider(settings()).stream(request([user("x")])));
