@@ -78,8 +78,12 @@ export const streamDeltaSchema = z.discriminatedUnion("type", [
     retrying_at: z.string(),
     error: z.object({ message: z.string(), kind: z.string(), provider: z.string(), retryable: z.boolean(), status_code: z.number().nullable(), detail: z.string().nullable() }),
   }),
-  /** The turn is over (its final status follows as a chat status event). */
-  z.object({ type: z.literal("turn-end"), status: z.string() }),
+  /**
+   * The turn is over (its final status follows as a chat status event). `finish_reason`:
+   * how its last model step ended (`length` = cut at the token limit, `refusal`,
+   * `content_filter`, ...; see Message.finish_reason), null when no step finished.
+   */
+  z.object({ type: z.literal("turn-end"), status: z.string(), finish_reason: z.string().nullable().optional() }),
 ]);
 export type StreamDelta = z.infer<typeof streamDeltaSchema>;
 
@@ -167,6 +171,13 @@ export interface Message {
   cost_micros: number | null;
   runtime_ms: number | null;
   provider_response_id: string | null;
+  /**
+   * Assistant messages: how the model step ended. `stop` complete · `length` cut at the
+   * output token limit · `tool_calls` · `content_filter` · `refusal` the model declined
+   * (its text, if any, is the content) · `pause` a paused step the turn continued ·
+   * `other`. Null for other roles, interrupted partials and messages older than the field.
+   */
+  finish_reason: string | null;
   created_at: string;
 }
 

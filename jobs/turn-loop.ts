@@ -5,8 +5,9 @@
 // against fake provider servers with in-memory callbacks.
 import type { StreamDelta } from "../client-kit/protocol.ts";
 import type { MessagePart, ToolCallPart, ToolResultPart } from "../client-kit/message-parts.ts";
-import type { LlmMessage, LlmProvider, LlmTool, Usage } from "../src/llm/types.ts";
+import type { FinishReason, LlmMessage, LlmProvider, LlmTool, Usage } from "../src/llm/types.ts";
 import { LlmError, classifyProviderError } from "../src/llm/errors.ts";
+import { addUsage, hasVisibleOutput, unusableStep } from "../src/llm/step-check.ts";
 import type { BuiltinTool } from "../src/chats/builtin-tools.ts";
 
 export interface RetryPolicy {
@@ -25,6 +26,8 @@ export interface StepResult {
   toolResults: ToolResultPart[];
   usage: Usage | null;
   responseId: string | null;
+  /** How the provider ended the step (stored on the assistant message). */
+  finishReason: FinishReason | null;
   runtimeMs: number;
 }
 
@@ -61,13 +64,14 @@ export interface TurnLoopOptions {
 /** How the turn ends with the step being persisted. */
 export type FinalStep = { kind: "finished" } | { kind: "requires_action"; calls: ToolCallPart[] } | { kind: "step_limit" };
 
+/** `finishReason`: how the last model step ended (null when no step finished). */
 export type TurnOutcome =
-  | { kind: "finished"; steps: number }
-  | { kind: "step_limit"; steps: number }
-  | { kind: "requires_action"; calls: ToolCallPart[]; steps: number }
-  | { kind: "failed"; error: LlmError; steps: number }
+  | { kind: "finished"; steps: number; finishReason: FinishReason | null }
+  | { kind: "step_limit"; steps: number; finishReason: FinishReason | null }
+  | { kind: "requires_action"; calls: ToolCallPart[]; steps: number; finishReason: FinishReason | null }
+  | { kind: "failed"; error: LlmError; steps: number; finishReason: FinishReason | null }
   /** The signal was aborted; `partial` is the unpersisted output of the current step. */
-  | { kind: "aborted"; partial: MessagePart[]; steps: number };
+  | { kind: "aborted"; partial: MessagePart[]; steps: number; finishReason: FinishReason | null };
 
 export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
   const messages = [...o.messages];
@@ -75,13 +79,31 @@ export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
   const tools: LlmTool[] = [...o.builtinTools.map(({ name, description, parameters }) => ({ name, description, parameters })), ...o.dynamicTools];
   const now = o.now ?? (() => new Date());
   let steps = 0;
+  let finishReason: FinishReason | null = null;
+  // Usage of an empty paused step, priced with the step that continues it.
+  let carried: Usage | null = null;
 
   while (steps < o.maxSteps) {
     const step = await runStepWithRetries(o, messages, tools);
-    if (step.kind !== "ok") return { ...step, steps };
+    if (step.kind !== "ok") return { ...step, steps, finishReason };
     steps++;
+    finishReason = step.finishReason;
+    const unusable = unusableStep(step.assistant, { reason: step.finishReason, detail: step.finishDetail }, o.providerName);
+    if (unusable) return { kind: "failed", error: unusable, steps, finishReason };
 
     const calls = step.assistant.filter((p): p is ToolCallPart => p.type === "tool-call");
+    // Anthropic pause_turn: the provider stopped a long turn (server tools) to be continued
+    // with another request that carries the paused output as history.
+    const paused = step.finishReason === "pause" && calls.length === 0;
+    const usage = addUsage(carried, step.usage);
+    carried = null;
+    if (paused && !hasVisibleOutput(step.assistant)) {
+      if (steps >= o.maxSteps) {
+        return { kind: "failed", error: new LlmError({ kind: "empty_response", provider: o.providerName, message: "The model paused its turn without output at the step limit" }), steps, finishReason };
+      }
+      carried = usage; // nothing to store or to add to the history: just ask again
+      continue;
+    }
     const dynamicCalls = calls.filter((c) => !builtinByName.has(c.tool_name));
     const toolResults: ToolResultPart[] = [];
     for (const call of calls) {
@@ -91,27 +113,39 @@ export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
       toolResults.push(result);
       o.publish({ type: "tool-result", tool_call_id: result.tool_call_id, tool_name: result.tool_name, result: result.result, ...(result.is_error ? { is_error: true } : {}) });
     }
-    if (o.signal.aborted) return { kind: "aborted", partial: step.assistant, steps: steps - 1 };
+    if (o.signal.aborted) return { kind: "aborted", partial: step.assistant, steps: steps - 1, finishReason };
 
+    const continues = calls.length > 0 || paused;
     const final: FinalStep | null = dynamicCalls.length
       ? { kind: "requires_action", calls: dynamicCalls }
-      : calls.length === 0
+      : !continues
         ? { kind: "finished" }
         : steps >= o.maxSteps
           ? { kind: "step_limit" }
           : null;
-    const persisted = await o.persistStep({ assistant: step.assistant, toolResults, usage: step.usage, responseId: step.responseId, runtimeMs: step.runtimeMs }, final);
+    const persisted = await o.persistStep(
+      { assistant: step.assistant, toolResults, usage, responseId: step.responseId, finishReason: step.finishReason, runtimeMs: step.runtimeMs },
+      final,
+    );
     o.publish({ type: "step-finish", history_version: persisted.history_version, message_ids: persisted.message_ids });
-    messages.push({ role: "assistant", content: step.assistant, responseId: step.responseId });
+    messages.push({ role: "assistant", content: step.assistant, responseId: step.responseId, finishReason: step.finishReason });
     if (toolResults.length) messages.push({ role: "tool", content: toolResults });
 
-    if (dynamicCalls.length) return { kind: "requires_action", calls: dynamicCalls, steps };
-    if (calls.length === 0) return { kind: "finished", steps };
+    if (dynamicCalls.length) return { kind: "requires_action", calls: dynamicCalls, steps, finishReason };
+    if (!continues) return { kind: "finished", steps, finishReason };
   }
-  return { kind: "step_limit", steps };
+  return { kind: "step_limit", steps, finishReason };
 }
 
-type StepOk = { kind: "ok"; assistant: MessagePart[]; usage: Usage | null; responseId: string | null; runtimeMs: number };
+type StepOk = {
+  kind: "ok";
+  assistant: MessagePart[];
+  usage: Usage | null;
+  responseId: string | null;
+  finishReason: FinishReason | null;
+  finishDetail: string | null;
+  runtimeMs: number;
+};
 type StepEnd = { kind: "failed"; error: LlmError } | { kind: "aborted"; partial: MessagePart[] };
 
 async function runStepWithRetries(o: TurnLoopOptions, messages: LlmMessage[], tools: LlmTool[]): Promise<StepOk | StepEnd> {
@@ -121,6 +155,8 @@ async function runStepWithRetries(o: TurnLoopOptions, messages: LlmMessage[], to
     try {
       let usage: Usage | null = null;
       let responseId: string | null = null;
+      let finishReason: FinishReason | null = null;
+      let finishDetail: string | null = null;
       for await (const ev of o.provider.stream({
         model: o.model,
         system: o.system,
@@ -146,11 +182,13 @@ async function runStepWithRetries(o: TurnLoopOptions, messages: LlmMessage[], to
             break;
           case "finish":
             responseId = ev.response_id ?? null;
+            finishReason = ev.reason;
+            finishDetail = ev.detail ?? null;
             break;
         }
       }
       if (o.signal.aborted) return { kind: "aborted", partial: acc.parts() };
-      return { kind: "ok", assistant: acc.parts(), usage, responseId, runtimeMs: Date.now() - started };
+      return { kind: "ok", assistant: acc.parts(), usage, responseId, finishReason, finishDetail, runtimeMs: Date.now() - started };
     } catch (e) {
       if (o.signal.aborted) return { kind: "aborted", partial: acc.parts() };
       const error = e instanceof LlmError ? e : classifyProviderError(e, o.providerName);

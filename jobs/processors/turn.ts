@@ -9,10 +9,11 @@ import type { PrismaClient } from "../../src/generated/prisma/client.ts";
 import type { SecretBox } from "../../src/auth/secret-box.ts";
 import type { StreamBus } from "../../src/chats/stream/index.ts";
 import { FencedError, type EndedTurn, type Lease, type StepRecord, type TurnStore } from "../../src/chats/turn-store.ts";
-import { loadTurnContext, stepCostMicros, type TurnContext } from "../../src/chats/turn-context.ts";
+import { loadTurnContext, type TurnContext } from "../../src/chats/turn-context.ts";
+import { stepCostMicros } from "../../src/chats/pricing.ts";
 import type { TurnEndKind } from "../../src/chats/after-turn.ts";
 import type { Chat } from "../../src/generated/prisma/client.ts";
-import type { ChatErrorInfo, LlmMessage } from "../../src/llm/types.ts";
+import type { ChatErrorInfo, FinishReason, LlmMessage } from "../../src/llm/types.ts";
 import { builtinTools } from "../../src/chats/builtin-tools.ts";
 import { subAgentTools } from "../../src/chats/sub-agents.ts";
 import type { ChatEvents } from "../../src/chats/events.ts";
@@ -73,6 +74,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     const startedAt = performance.now();
     const publish = livePublisher(deps, chatId, turnId, lease.historyVersion, startedAt, log);
     let end: EndResult = null;
+    let finishReason: FinishReason | null = null;
     try {
       const ctx = await loadTurnContext(deps.prisma, deps.secrets, chat);
       if (endsWithCompleteReply(ctx.messages)) {
@@ -80,7 +82,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
         log.info("history already ends with a complete reply; finishing without a rerun");
         end = await deps.store.finish(lease, { status: "waiting" });
       } else {
-        end = await runModel(deps, lease, chat, ctx, controller, publish, log);
+        ({ end, finishReason } = await runModel(deps, lease, chat, ctx, controller, publish, log));
       }
     } catch (e) {
       if (e instanceof FencedError) {
@@ -92,7 +94,8 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     } finally {
       job.signal.removeEventListener("abort", onJobAbort);
       deps.runs.remove(chatId, controller);
-      publish({ type: "turn-end", status: end?.chat.status ?? "abandoned" });
+      // The last step's finish reason: clients tell a truncated (`length`) or refused reply from a complete one.
+      publish({ type: "turn-end", status: end?.chat.status ?? "abandoned", finish_reason: finishReason });
     }
     deps.metrics?.turnEnded(outcomeOf(end), (performance.now() - startedAt) / 1000, (end?.chat.last_error as { kind?: string } | null)?.kind);
     if (end) await deps.onTurnEnd?.(end.chat, end.how);
@@ -135,7 +138,7 @@ async function runModel(
   controller: AbortController,
   publish: Publish,
   log: Logger,
-): Promise<EndResult> {
+): Promise<{ end: EndResult; finishReason: FinishReason | null }> {
   const provider = createProvider({ ...ctx.provider, idleTimeoutMs: deps.providerIdleTimeoutMs }, { echoDelayMs: ctx.echoDelayMs });
   const record = (assistant: MessagePart[], extra: Partial<StepRecord> = {}): StepRecord => ({
     assistant,
@@ -144,6 +147,7 @@ async function runModel(
     costMicros: null,
     runtimeMs: 0,
     responseId: null,
+    finishReason: null,
     modelConfigId: ctx.model.id,
     apiKeyId: chat.apiKeyId,
     ...extra,
@@ -174,22 +178,27 @@ async function runModel(
     },
     onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, kind: error.kind, status: error.statusCode }, "provider call failed, retrying"),
   });
-  switch (outcome.kind) {
-    case "finished":
-    case "step_limit":
-    case "requires_action":
-      return ended ?? null; // ended with its last step
-    case "failed":
-      return deps.store.finish(lease, { status: "error", error: outcome.error.toInfo() });
-    case "aborted": {
-      const reason = controller.signal.reason as AbortReason | undefined;
-      if (reason === "interrupt") {
-        // Keep what was said; drop tool calls that never got results.
-        const partial = outcome.partial.filter((p) => p.type === "text" || p.type === "reasoning");
-        return deps.store.finishInterrupted(lease, partial.length ? record(partial) : null);
+  return { end: await endOf(outcome), finishReason: outcome.finishReason };
+
+  async function endOf(o: typeof outcome): Promise<EndResult> {
+    switch (o.kind) {
+      case "finished":
+      case "step_limit":
+      case "requires_action":
+        return ended ?? null; // ended with its last step
+      case "failed":
+        if (o.error.kind === "refusal" || o.error.kind === "empty_response") log.warn({ kind: o.error.kind, finishReason: o.finishReason }, "model step left no answer");
+        return deps.store.finish(lease, { status: "error", error: o.error.toInfo() });
+      case "aborted": {
+        const reason = controller.signal.reason as AbortReason | undefined;
+        if (reason === "interrupt") {
+          // Keep what was said; drop tool calls that never got results.
+          const partial = o.partial.filter((p) => p.type === "text" || p.type === "reasoning");
+          return deps.store.finishInterrupted(lease, partial.length ? record(partial) : null);
+        }
+        if (reason === "shutdown") return deps.store.handBack(lease);
+        return null; // lease lost: someone else owns the chat now
       }
-      if (reason === "shutdown") return deps.store.handBack(lease);
-      return null; // lease lost: someone else owns the chat now
     }
   }
 }
@@ -209,10 +218,13 @@ async function failTurn(deps: TurnProcessorDeps, lease: Lease, e: unknown, log: 
   }
 }
 
-/** True when the model has already answered the last thing said to it: a final assistant message without tool calls. */
+/**
+ * True when the model has already answered the last thing said to it: a final assistant
+ * message without tool calls that is not a paused step waiting to be continued.
+ */
 export function endsWithCompleteReply(messages: LlmMessage[]): boolean {
   const last = messages[messages.length - 1];
-  return last?.role === "assistant" && last.content.length > 0 && !last.content.some((p) => p.type === "tool-call");
+  return last?.role === "assistant" && last.content.length > 0 && last.finishReason !== "pause" && !last.content.some((p) => p.type === "tool-call");
 }
 
 function outcomeOf(end: EndResult): TurnEndOutcome {

@@ -58,6 +58,9 @@ export const createModelConfigSchema = z
     quick_generation: z.boolean().optional(),
     input_price_micros_per_mtok: price.nullable().optional(),
     output_price_micros_per_mtok: price.nullable().optional(),
+    /** Prompt-cache reads / writes; null or absent = priced like input. */
+    cache_read_price_micros_per_mtok: price.nullable().optional(),
+    cache_creation_price_micros_per_mtok: price.nullable().optional(),
     options: modelOptions.optional(),
   })
   .strict();

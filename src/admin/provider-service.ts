@@ -34,6 +34,8 @@ export interface ModelConfigView {
   quick_generation: boolean;
   input_price_micros_per_mtok: number | null;
   output_price_micros_per_mtok: number | null;
+  cache_read_price_micros_per_mtok: number | null;
+  cache_creation_price_micros_per_mtok: number | null;
   options: unknown;
   created_at: string;
   updated_at: string;
@@ -65,6 +67,8 @@ const modelView = (m: ModelConfig): ModelConfigView => ({
   quick_generation: m.quickGeneration,
   input_price_micros_per_mtok: m.inputPriceMicrosPerMtok,
   output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
+  cache_read_price_micros_per_mtok: m.cacheReadPriceMicrosPerMtok,
+  cache_creation_price_micros_per_mtok: m.cacheCreationPriceMicrosPerMtok,
   options: m.options,
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),
@@ -153,6 +157,8 @@ export class ProviderService {
           quickGeneration: input.quick_generation ?? false,
           inputPriceMicrosPerMtok: input.input_price_micros_per_mtok ?? null,
           outputPriceMicrosPerMtok: input.output_price_micros_per_mtok ?? null,
+          cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok ?? null,
+          cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok ?? null,
           options: (input.options ?? {}) as Prisma.InputJsonValue,
         },
       });
@@ -177,6 +183,8 @@ export class ProviderService {
           ...(input.quick_generation !== undefined && { quickGeneration: input.quick_generation }),
           ...(input.input_price_micros_per_mtok !== undefined && { inputPriceMicrosPerMtok: input.input_price_micros_per_mtok }),
           ...(input.output_price_micros_per_mtok !== undefined && { outputPriceMicrosPerMtok: input.output_price_micros_per_mtok }),
+          ...(input.cache_read_price_micros_per_mtok !== undefined && { cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok }),
+          ...(input.cache_creation_price_micros_per_mtok !== undefined && { cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok }),
           ...(input.options !== undefined && { options: input.options as Prisma.InputJsonValue }),
         },
       });

@@ -6,7 +6,7 @@ import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
 import { partsOf } from "../../client-kit/message-parts.ts";
 import { LlmError } from "../llm/errors.ts";
-import type { LlmMessage, LlmTool, ProviderSettings } from "../llm/types.ts";
+import type { FinishReason, LlmMessage, LlmTool, ProviderSettings } from "../llm/types.ts";
 import { modelForMessage, type ModelWithProvider } from "./models.ts";
 
 export interface TurnContext {
@@ -46,7 +46,7 @@ export async function loadTurnContext(prisma: PrismaClient, secrets: SecretBox, 
   for (const r of rows) {
     const content = partsOf(r.content);
     if (r.role === "system") systemParts.push(content.map((p) => (p.type === "text" ? p.text : "")).join(""));
-    else if (content.length) messages.push({ role: r.role, content, responseId: r.providerResponseId });
+    else if (content.length) messages.push({ role: r.role, content, responseId: r.providerResponseId, finishReason: r.finishReason as FinishReason | null });
   }
   const dynamicTools = Array.isArray(chat.dynamicTools) ? (chat.dynamicTools as unknown as LlmTool[]) : [];
   const p = model.provider;
@@ -81,10 +81,4 @@ export async function providerKey(prisma: PrismaClient, secrets: SecretBox, mode
   // OpenAI-compatible local servers (Ollama, vLLM) often need no key.
   if (p.kind === "openai_compatible") return null;
   throw new LlmError({ kind: "missing_key", provider: p.name, message: `provider "${p.name}" has no API key configured` });
-}
-
-/** Micro-dollars for a step, rounded up; null when the model is unpriced. */
-export function stepCostMicros(model: ModelWithProvider, usage: { input_tokens: number; output_tokens: number } | null): number | null {
-  if (!usage || model.inputPriceMicrosPerMtok === null || model.outputPriceMicrosPerMtok === null) return null;
-  return Math.ceil((usage.input_tokens * model.inputPriceMicrosPerMtok + usage.output_tokens * model.outputPriceMicrosPerMtok) / 1_000_000);
 }

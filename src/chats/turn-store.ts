@@ -6,7 +6,7 @@
 import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma, type Tx } from "../db/types.ts";
 import type { ChatStatus } from "../domain/status-machine.ts";
-import type { ChatErrorInfo, Usage } from "../llm/types.ts";
+import type { ChatErrorInfo, FinishReason, Usage } from "../llm/types.ts";
 import type { MessagePart, ToolCallPart, ToolResultPart } from "../../client-kit/message-parts.ts";
 import { ChatEvents, PendingEvents } from "./events.ts";
 import type { TurnEndKind } from "./after-turn.ts";
@@ -44,6 +44,8 @@ export interface StepRecord {
   costMicros: number | null;
   runtimeMs: number;
   responseId: string | null;
+  /** How the provider ended the step; null for interrupted partials. */
+  finishReason: FinishReason | null;
   modelConfigId: string;
   apiKeyId: string | null;
 }
@@ -298,6 +300,7 @@ function stepRows(chatId: string, step: StepRecord): Prisma.ChatMessageCreateMan
       costMicros: step.costMicros,
       runtimeMs: step.runtimeMs,
       providerResponseId: step.responseId,
+      finishReason: step.finishReason,
     },
   ];
   if (step.toolResults.length) rows.push({ chatId, role: "tool", content: step.toolResults as Prisma.InputJsonValue, modelConfigId: step.modelConfigId });

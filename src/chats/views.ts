@@ -62,6 +62,7 @@ export function messageView(m: ChatMessage): MessageView {
     cost_micros: m.costMicros,
     runtime_ms: m.runtimeMs,
     provider_response_id: m.providerResponseId,
+    finish_reason: m.finishReason,
     created_at: m.createdAt.toISOString(),
   };
 }

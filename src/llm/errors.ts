@@ -18,6 +18,12 @@ const RETRYABLE_BY_KIND: Record<LlmErrorKind, boolean> = {
   network: true,
   invalid_request: false,
   content_filter: false,
+  refusal: false,
+  // Empty replies are not retried: a model that answers with nothing usually does it again,
+  // and the user can resend after seeing why.
+  empty_response: false,
+  // A corrupt stream (a proxy splicing two generations) is a transport fault; a new request is clean.
+  protocol: true,
   aborted: false,
   missing_key: false,
   generic: false,
@@ -33,6 +39,9 @@ const SUMMARY_BY_KIND: Record<LlmErrorKind, string> = {
   network: "The connection to the provider failed",
   invalid_request: "The provider rejected the request",
   content_filter: "The provider's content filter blocked the request",
+  refusal: "The model declined to answer this request",
+  empty_response: "The model returned an empty response",
+  protocol: "The provider's response stream was malformed",
   aborted: "The request was cancelled",
   missing_key: "No API key is configured for this provider",
   generic: "The provider returned an error",
@@ -131,7 +140,8 @@ const NETWORK_WORDING = /ECONNRESET|ECONNREFUSED|EPIPE|terminated|other side clo
 
 /**
  * Maps anything an adapter or SDK throws to an LlmError:
- * 401/403 auth · 429 rate_limit (retry-after honored) · 529 / overloaded_error overloaded ·
+ * 401/403 auth · 429 rate_limit (retry-after honored; insufficient_quota, with or without a
+ * status, is rate_limit and not retryable) · 529 / overloaded_error overloaded ·
  * 408 / timeouts timeout · other 5xx generic (retryable) · connection failures and cut
  * streams network · 400/404/413/422 context_length when the wording says so, else
  * invalid_request · aborts aborted. An LlmError passes through unchanged.
@@ -187,9 +197,10 @@ function classifyApiError(err: ApiErrorLike, provider: string, secrets: readonly
   if (status === 401 || status === 403 || body.type === "authentication_error" || body.type === "permission_error") {
     return make("auth");
   }
-  if (status === 429 || body.type === "rate_limit_error" || body.code === "rate_limit_exceeded") {
-    // An exhausted quota will not come back by waiting a few seconds.
-    const quota = body.code === "insufficient_quota" || body.type === "insufficient_quota";
+  // An exhausted quota will not come back by waiting a few seconds. OpenAI sends it as an
+  // HTTP 429, or (Responses API) as an `error` event inside a 200 stream with no status.
+  const quota = body.code === "insufficient_quota" || body.type === "insufficient_quota";
+  if (status === 429 || quota || body.type === "rate_limit_error" || body.code === "rate_limit_exceeded") {
     return make("rate_limit", { retryable: !quota, retryAfterMs: retryAfterMs(err.headers) });
   }
   if (status === 529 || body.type === "overloaded_error") {

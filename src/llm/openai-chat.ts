@@ -3,7 +3,9 @@
 // Text and reasoning deltas stream as they come; tool calls are assembled from
 // their `index`ed fragments and emitted complete when the choice finishes; the
 // usage chunk (stream_options.include_usage) arrives after the finish_reason, so
-// `usage` and `finish` are emitted when the stream ends.
+// `usage` and `finish` are emitted when the stream ends. `delta.content` is a string,
+// or (Mistral's Magistral) an array of text/thinking pieces; a `delta.refusal` is kept
+// as text and ends the step as a `refusal`. Usage is normalized as types.ts describes.
 import type OpenAI from "openai";
 import type {
   ChatCompletionChunk,
@@ -52,24 +54,31 @@ export class OpenAiChatProvider implements LlmProvider {
     const calls = new Map<number, { id: string; name: string; args: string; emitted: boolean }>();
     let finishReason: string | null = null;
     let usage: Usage | null = null;
+    let refused = false;
 
     for await (const chunk of stream) {
       touch();
-      if (chunk.usage) usage = toUsage(chunk.usage);
+      const chunkUsage = usageOf(chunk);
+      if (chunkUsage) usage = toUsage(chunkUsage);
       const choice = chunk.choices[0];
       if (!choice) continue;
-      const delta = choice.delta as ChatCompletionChunk.Choice.Delta & { reasoning_content?: unknown; reasoning?: unknown };
+      const delta = choice.delta as CompatibleDelta;
       // Not in OpenAI's own API: vLLM/DeepSeek send `reasoning_content`, Ollama and newer vLLM `reasoning`.
       const reasoning = typeof delta.reasoning_content === "string" ? delta.reasoning_content : delta.reasoning;
       if (typeof reasoning === "string" && reasoning !== "") yield { type: "reasoning-delta", text: reasoning };
-      if (typeof delta.content === "string" && delta.content !== "") yield { type: "text-delta", text: delta.content };
+      for (const piece of contentPieces(delta.content)) yield piece;
+      // A refusal (structured outputs) is the model's answer: kept as text, marked as a refusal.
+      if (typeof delta.refusal === "string" && delta.refusal !== "") {
+        refused = true;
+        yield { type: "text-delta", text: delta.refusal };
+      }
 
       for (const frag of delta.tool_calls ?? []) {
         // Some compatible servers omit `index` for single calls.
         const index = typeof frag.index === "number" ? frag.index : 0;
         let call = calls.get(index);
         if (!call) {
-          call = { id: frag.id ?? `call_${index}`, name: "", args: "", emitted: false };
+          call = { id: frag.id || `call_${index}`, name: "", args: "", emitted: false };
           calls.set(index, call);
         }
         if (frag.id) call.id = frag.id;
@@ -94,8 +103,41 @@ export class OpenAiChatProvider implements LlmProvider {
     }
     if (usage) yield { type: "usage", usage };
     // Ollama reports "stop" for tool calls; the calls themselves are the truth.
-    yield { type: "finish", reason: calls.size > 0 ? "tool_calls" : mapFinishReason(finishReason) };
+    const reason = calls.size > 0 ? "tool_calls" : refused && finishReason === "stop" ? "refusal" : mapFinishReason(finishReason);
+    yield { type: "finish", reason };
   }
+}
+
+/** What compatible servers put in a delta beyond OpenAI's own fields. */
+type CompatibleDelta = Omit<ChatCompletionChunk.Choice.Delta, "content"> & {
+  content?: string | ContentPiece[] | null;
+  reasoning_content?: unknown;
+  reasoning?: unknown;
+};
+
+/** Mistral's Magistral streams content as typed pieces: `{type:"text", text}` and `{type:"thinking", thinking:[{type:"text", text}]}`. */
+type ContentPiece = { type?: unknown; text?: unknown; thinking?: unknown };
+
+/** A delta's content as events: plain string content, or an array of typed pieces. */
+function contentPieces(content: CompatibleDelta["content"]): LlmEvent[] {
+  if (typeof content === "string") return content === "" ? [] : [{ type: "text-delta", text: content }];
+  if (!Array.isArray(content)) return [];
+  const out: LlmEvent[] = [];
+  for (const piece of content) {
+    if (piece.type === "text" && typeof piece.text === "string" && piece.text !== "") {
+      out.push({ type: "text-delta", text: piece.text });
+    } else if (piece.type === "thinking") {
+      const text = thinkingText(piece.thinking);
+      if (text !== "") out.push({ type: "reasoning-delta", text });
+    }
+  }
+  return out;
+}
+
+function thinkingText(thinking: unknown): string {
+  if (typeof thinking === "string") return thinking;
+  if (!Array.isArray(thinking)) return "";
+  return thinking.map((t: { text?: unknown }) => (typeof t?.text === "string" ? t.text : "")).join("");
 }
 
 function mapFinishReason(reason: string): FinishReason {
@@ -114,10 +156,26 @@ function mapFinishReason(reason: string): FinishReason {
   }
 }
 
-function toUsage(u: NonNullable<ChatCompletionChunk["usage"]>): Usage {
-  const usage: Usage = { input_tokens: u.prompt_tokens ?? 0, output_tokens: u.completion_tokens ?? 0 };
+type ChunkUsage = NonNullable<ChatCompletionChunk["usage"]> & {
+  prompt_cache_hit_tokens?: unknown;
+};
+
+/** The chunk's usage; Groq also (or only) sends it under `x_groq.usage`. */
+function usageOf(chunk: ChatCompletionChunk): ChunkUsage | null {
+  if (chunk.usage) return chunk.usage as ChunkUsage;
+  const groq = (chunk as { x_groq?: { usage?: ChunkUsage } }).x_groq;
+  return groq?.usage ?? null;
+}
+
+/** Normalized to Usage's meaning (see types.ts): reasoning inside output, cached inside input. */
+function toUsage(u: ChunkUsage): Usage {
+  const prompt = u.prompt_tokens ?? 0;
+  const completion = u.completion_tokens ?? 0;
   const reasoning = u.completion_tokens_details?.reasoning_tokens;
-  const cached = u.prompt_tokens_details?.cached_tokens;
+  const cached = u.prompt_tokens_details?.cached_tokens ?? (typeof u.prompt_cache_hit_tokens === "number" ? u.prompt_cache_hit_tokens : undefined);
+  // xAI counts reasoning outside completion_tokens; its total_tokens gives it away.
+  const reasoningApart = typeof reasoning === "number" && reasoning > 0 && u.total_tokens === prompt + completion + reasoning;
+  const usage: Usage = { input_tokens: prompt, output_tokens: reasoningApart ? completion + reasoning : completion };
   if (typeof reasoning === "number") usage.reasoning_tokens = reasoning;
   if (typeof cached === "number") usage.cache_read_tokens = cached;
   return usage;

@@ -204,11 +204,12 @@ class MessagesEncoder implements StreamEncoder {
   finish(): string {
     const u = this.usage;
     const reason = finishReasonOf(this.reply);
-    const stopReason = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal" }[reason];
+    const stopReason = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal", refusal: "refusal", pause: "pause_turn" }[reason];
+    const details = this.reply.stopExplanation ? { stop_details: { type: "refusal", explanation: this.reply.stopExplanation } } : {};
     return (
       this.closeBlock() +
       this.frame("message_delta", {
-        delta: { stop_reason: stopReason, stop_sequence: null },
+        delta: { stop_reason: stopReason, stop_sequence: null, ...details },
         usage: {
           input_tokens: u.input_tokens,
           output_tokens: u.output_tokens,

@@ -101,6 +101,7 @@ export interface PlayOptions {
 /** Streams one scripted reply, honoring delays and failures. Resolves when the response is over. */
 export async function playStream(res: ServerResponse, opts: PlayOptions): Promise<void> {
   const { script, rec, reply, encoder } = opts;
+  if (reply.sse) return playRaw(res, script, rec, reply.sse, reply.sliceBytes, opts.headers);
   const fail = reply.fail;
   if (typeof fail === "object" && !fail.midStream) {
     const headers: Record<string, string> = { ...opts.headers };
@@ -162,10 +163,38 @@ export async function playStream(res: ServerResponse, opts: PlayOptions): Promis
   script.finish(rec, "completed");
 }
 
+/** Writes raw SSE as scripted: one write per string, or the whole body in `sliceBytes` pieces. */
+async function playRaw(res: ServerResponse, script: FakeScript, rec: ReceivedRequest, frames: string[], sliceBytes: number | undefined, headers: Record<string, string> = {}): Promise<void> {
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
+  rec.outcome = "streaming";
+  res.once("close", () => {
+    if (!res.writableEnded) script.finish(rec, "client-closed");
+  });
+  let writes: Buffer[] = frames.map((f) => Buffer.from(f, "utf8"));
+  if (sliceBytes !== undefined) {
+    // Slices cut through JSON, multi-byte characters and frame boundaries alike.
+    const all = Buffer.concat(writes);
+    writes = [];
+    for (let i = 0; i < all.length; i += sliceBytes) writes.push(all.subarray(i, i + sliceBytes));
+  }
+  for (const [i, chunk] of writes.entries()) {
+    if (i === 0) script.markFirstToken(rec);
+    if (sliceBytes === undefined) {
+      if (!(await write(res, chunk))) return;
+      continue;
+    }
+    // Sliced: each slice is handed to the socket before the next, so they leave as separate writes.
+    if (res.destroyed) return;
+    await new Promise<void>((resolve) => res.write(chunk, () => resolve()));
+  }
+  res.end();
+  script.finish(rec, "completed");
+}
+
 /** Writes with backpressure; false when the client is gone. */
-async function write(res: ServerResponse, chunk: string): Promise<boolean> {
+async function write(res: ServerResponse, chunk: string | Buffer): Promise<boolean> {
   if (res.destroyed) return false;
-  if (chunk === "" || res.write(chunk)) return !res.destroyed;
+  if (chunk.length === 0 || res.write(chunk)) return !res.destroyed;
   await new Promise<void>((resolve) => {
     const done = () => {
       res.off("drain", done);

@@ -19,9 +19,19 @@ export interface ScriptedUsage {
   reasoning_tokens?: number;
   cache_read_tokens?: number;
   cache_creation_tokens?: number;
+  /**
+   * Chat Completions: report reasoning apart from completion_tokens, as xAI does
+   * (completion_tokens = output_tokens, total = input + output + reasoning).
+   */
+  reasoning_outside_output?: boolean;
 }
 
-export type ScriptedFinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+/**
+ * `refusal`: Anthropic stop_reason `refusal` (the text as text blocks); OpenAI Chat the
+ * text as `delta.refusal` with finish_reason `stop`; Responses a `refusal` content part.
+ * `pause`: Anthropic stop_reason `pause_turn` (OpenAI formats: a normal stop).
+ */
+export type ScriptedFinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "refusal" | "pause";
 
 export type ScriptedFailure =
   /**
@@ -48,6 +58,17 @@ export interface ScriptedReply {
   usage?: ScriptedUsage;
   /** Default: tool_calls when there are tool calls, else stop. */
   finishReason?: ScriptedFinishReason;
+  /** Anthropic: `stop_details.explanation` sent with the stop reason (refusals). */
+  stopExplanation?: string;
+  /** Chat Completions: content as typed pieces (Mistral Magistral): text and `thinking` pieces instead of strings. */
+  contentArrays?: boolean;
+  /**
+   * Raw SSE written instead of the scripted reply (a 200 event stream, one string per
+   * write), for protocol edge cases and recorded streams. The other fields are ignored.
+   */
+  sse?: string[];
+  /** With `sse`: the bytes re-cut into writes of this many bytes (a slow, fragmenting network). */
+  sliceBytes?: number;
   /** Pause between streamed chunks. Default 0. */
   tokenDelayMs?: number;
   /** Pause after the preamble, before the first chunk. Default 0. */

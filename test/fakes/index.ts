@@ -19,3 +19,4 @@ export {
   type ScriptedUsage,
 } from "./fake-script.ts";
 export { collectStream, type CollectedStream } from "./llm-events.ts";
+export { sse } from "./fake-http.ts";

@@ -251,8 +251,12 @@ class ChatEncoder implements StreamEncoder {
   }
 
   token(op: TokenOp): string {
-    if (op.kind === "reasoning") return this.chunk({ reasoning_content: op.text });
-    if (op.kind === "text") return this.chunk({ content: op.text });
+    const arrays = this.reply.contentArrays === true;
+    if (op.kind === "reasoning") return this.chunk(arrays ? { content: [{ type: "thinking", thinking: [{ type: "text", text: op.text }] }] } : { reasoning_content: op.text });
+    if (op.kind === "text") {
+      if (finishReasonOf(this.reply) === "refusal") return this.chunk({ refusal: op.text });
+      return this.chunk({ content: arrays ? [{ type: "text", text: op.text }] : op.text });
+    }
     let out = "";
     if (op.first) {
       out += this.chunk({
@@ -264,9 +268,12 @@ class ChatEncoder implements StreamEncoder {
   }
 
   finish(): string {
-    let out = this.chunk({}, finishReasonOf(this.reply));
+    const reason = finishReasonOf(this.reply);
+    // Chat Completions has no refusal or pause finish reason: a refusal is a `refusal` reply that stops.
+    let out = this.chunk({}, reason === "refusal" || reason === "pause" ? "stop" : reason);
     if (this.includeUsage) {
       const u = this.usage;
+      const apart = this.reply.usage?.reasoning_outside_output === true;
       out += sse({
         id: this.id,
         object: "chat.completion.chunk",
@@ -277,7 +284,7 @@ class ChatEncoder implements StreamEncoder {
         usage: {
           prompt_tokens: u.input_tokens,
           completion_tokens: u.output_tokens,
-          total_tokens: u.input_tokens + u.output_tokens,
+          total_tokens: u.input_tokens + u.output_tokens + (apart ? u.reasoning_tokens : 0),
           prompt_tokens_details: { cached_tokens: u.cache_read_tokens, audio_tokens: 0 },
           completion_tokens_details: { reasoning_tokens: u.reasoning_tokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
         },
@@ -298,6 +305,8 @@ type OpenItem =
 
 class ResponsesEncoder implements StreamEncoder {
   readonly id = fakeId("resp");
+  /** A refusal reply streams its text as a `refusal` content part. */
+  private readonly refusal: boolean;
   readonly output: Json[] = [];
   private seq = 0;
   private open: OpenItem | null = null;
@@ -307,7 +316,9 @@ class ResponsesEncoder implements StreamEncoder {
     private readonly body: Json,
     private readonly reply: ScriptedReply,
     private readonly usage: ResolvedUsage,
-  ) {}
+  ) {
+    this.refusal = finishReasonOf(reply) === "refusal";
+  }
 
   private frame(type: string, data: Json): string {
     return sse({ type, sequence_number: this.seq++, ...data }, type);
@@ -357,6 +368,7 @@ class ResponsesEncoder implements StreamEncoder {
       if (this.open?.type !== "message") out += this.closeOpen() + this.openMessage();
       const item = this.open as Extract<OpenItem, { type: "message" }>;
       item.text += op.text;
+      if (this.refusal) return out + this.frame("response.refusal.delta", { item_id: item.id, output_index: item.index, content_index: 0, delta: op.text });
       return out + this.frame("response.output_text.delta", { item_id: item.id, output_index: item.index, content_index: 0, delta: op.text, logprobs: [] });
     }
     if (op.first) {
@@ -421,7 +433,7 @@ class ResponsesEncoder implements StreamEncoder {
         item_id: item.id,
         output_index: item.index,
         content_index: 0,
-        part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+        part: this.refusal ? { type: "refusal", refusal: "" } : { type: "output_text", text: "", annotations: [], logprobs: [] },
       })
     );
   }
@@ -444,11 +456,14 @@ class ResponsesEncoder implements StreamEncoder {
       );
     }
     if (item.type === "message") {
-      const part = { type: "output_text", text: item.text, annotations: [], logprobs: [] };
+      const part = this.refusal ? { type: "refusal", refusal: item.text } : { type: "output_text", text: item.text, annotations: [], logprobs: [] };
       const done = { id: item.id, type: "message", role: "assistant", status: "completed", content: [part] };
       this.output[item.index] = done;
+      const textDone = this.refusal
+        ? this.frame("response.refusal.done", { item_id: item.id, output_index: item.index, content_index: 0, refusal: item.text })
+        : this.frame("response.output_text.done", { item_id: item.id, output_index: item.index, content_index: 0, text: item.text, logprobs: [] });
       return (
-        this.frame("response.output_text.done", { item_id: item.id, output_index: item.index, content_index: 0, text: item.text, logprobs: [] }) +
+        textDone +
         this.frame("response.content_part.done", { item_id: item.id, output_index: item.index, content_index: 0, part }) +
         this.frame("response.output_item.done", { output_index: item.index, item: done })
       );

@@ -188,11 +188,14 @@ describe.each(cases)("$label adapter", (c) => {
 
   it.each([
     ["length", "length"],
-    ["content_filter", "content_filter"],
-  ] as const)("maps the %s finish reason", async (scripted, expected) => {
+    // Anthropic's only filter-like stop is `refusal`.
+    ["content_filter", c.label.startsWith("anthropic") ? "refusal" : "content_filter"],
+    ["refusal", "refusal"],
+  ] as const)("maps the %s finish reason, keeping the text", async (scripted, expected) => {
     c.fake().enqueue({ text: "cut off here", finishReason: scripted });
     const r = await collectStream(createProvider(c.settings()).stream(request()));
     expect(r.error).toBeNull();
+    expect(r.text).toBe("cut off here");
     expect(r.finishReason).toBe(expected);
   });
 

@@ -3,7 +3,7 @@
 // tokens, stop_reason mapping and in-stream errors.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider, DEFAULT_ANTHROPIC_MAX_TOKENS, type LlmMessage, type LlmRequest } from "../../src/llm/index.ts";
-import { collectStream, startAnthropicFake, type AnthropicFake } from "../fakes/index.ts";
+import { collectStream, sse, startAnthropicFake, type AnthropicFake } from "../fakes/index.ts";
 
 let fake: AnthropicFake;
 beforeAll(async () => {
@@ -138,10 +138,14 @@ describe("anthropic adapter", () => {
     expect(r.usage).toEqual({ input_tokens: 1320, output_tokens: 50, cache_read_tokens: 1000, cache_creation_tokens: 300, reasoning_tokens: 30 });
   });
 
+  // Anthropic has no content filter: its `refusal` stop reason (which the fake also sends
+  // for a scripted content_filter) is a refusal; `pause_turn` is a paused turn.
   it.each([
     ["stop", "stop"],
     ["length", "length"],
-    ["content_filter", "content_filter"],
+    ["content_filter", "refusal"],
+    ["refusal", "refusal"],
+    ["pause", "pause"],
   ] as const)("maps the %s stop reason", async (scripted, expected) => {
     fake.enqueue({ text: "x", finishReason: scripted });
     const r = await collectStream(claude().stream(request()));
@@ -159,5 +163,107 @@ describe("anthropic adapter", () => {
     const r = await collectStream(createProvider({ kind: "anthropic", name: "claude", baseUrl: fake.baseURL, apiKey: "" }).stream(request()));
     expect(r.error).toMatchObject({ kind: "missing_key", retryable: false });
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+/** A hand-written Messages stream: every frame with its `event:` line, as the API sends them. */
+function messageFrames(events: Record<string, unknown>[]): string[] {
+  return events.map((e) => sse(e, String(e["type"])));
+}
+const messageStart = (id: string, content: unknown[] = []) => ({
+  type: "message_start",
+  message: { id, type: "message", role: "assistant", model: "claude-test", content, stop_reason: null, stop_sequence: null, usage: { input_tokens: 17, output_tokens: 1 } },
+});
+const stop = (stopReason: string, extra: Record<string, unknown> = {}) => [
+  { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null, ...extra }, usage: { output_tokens: 9 } },
+  { type: "message_stop" },
+];
+const block = (index: number, contentBlock: Record<string, unknown>, deltas: Record<string, unknown>[] = []) => [
+  { type: "content_block_start", index, content_block: contentBlock },
+  ...deltas.map((delta) => ({ type: "content_block_delta", index, delta })),
+  { type: "content_block_stop", index },
+];
+
+describe("anthropic adapter: stream shapes", () => {
+  it("a second message_start in one stream (two generations spliced) is a retryable protocol error", async () => {
+    fake.enqueue({
+      sse: messageFrames([
+        messageStart("msg_first"),
+        { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "toolu_first", name: "get_weather", input: {} } },
+        { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: '{"city":"Par' } },
+        messageStart("msg_second"),
+        ...block(0, { type: "tool_use", id: "toolu_second", name: "get_weather", input: {} }, [{ type: "input_json_delta", partial_json: '{"city":"Oslo"}' }]),
+        ...stop("tool_use"),
+      ]),
+    });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toMatchObject({ kind: "protocol", retryable: true, provider: "claude" });
+    expect(r.toolCalls).toEqual([]);
+  });
+
+  it("an exact repeat of message_start before any content (same id) is skipped", async () => {
+    fake.enqueue({
+      sse: messageFrames([messageStart("msg_dup"), messageStart("msg_dup"), ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Hello" }]), ...stop("end_turn")]),
+    });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("Hello");
+  });
+
+  it("reads tool input sent whole in content_block_start, and tool_use blocks inside message_start", async () => {
+    fake.enqueue({
+      sse: messageFrames([
+        messageStart("msg_1", [{ type: "tool_use", id: "toolu_early", name: "roll", input: { player: "p2" } }]),
+        ...block(1, { type: "tool_use", id: "toolu_whole", name: "roll", input: { player: "p1" } }),
+        ...block(2, { type: "tool_use", id: "toolu_empty", name: "list", input: {} }, [{ type: "input_json_delta", partial_json: "" }]),
+        ...stop("tool_use"),
+      ]),
+    });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.toolCalls.map((c) => [c.tool_call_id, c.tool_name, c.args])).toEqual([
+      ["toolu_early", "roll", { player: "p2" }],
+      ["toolu_whole", "roll", { player: "p1" }],
+      ["toolu_empty", "list", {}],
+    ]);
+    expect(r.finishReason).toBe("tool_calls");
+  });
+
+  it("text blocks split by a server tool become paragraphs; adjacent (cited) text blocks join as they are", async () => {
+    fake.enqueue({
+      sse: messageFrames([
+        messageStart("msg_1"),
+        ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Let me search for San Francisco." }]),
+        ...block(1, { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} }, [{ type: "input_json_delta", partial_json: '{"query":"sf"}' }]),
+        ...block(2, { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] }),
+        ...block(3, { type: "text", text: "" }, [{ type: "text_delta", text: "Great! It is " }]),
+        ...block(4, { type: "text", text: "", citations: [] }, [{ type: "text_delta", text: "sunny" }]),
+        ...block(5, { type: "text", text: "" }, [{ type: "text_delta", text: " today." }]),
+        ...stop("end_turn"),
+      ]),
+    });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("Let me search for San Francisco.\n\nGreat! It is sunny today.");
+    expect(r.toolCalls).toEqual([]);
+  });
+
+  it("a refusal carries the provider's explanation on the finish event", async () => {
+    fake.enqueue({ finishReason: "refusal", stopExplanation: "This request triggered restrictions on violative cyber content." });
+    const r = await collectStream(claude().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("");
+    expect(r.finish).toMatchObject({ reason: "refusal", detail: "This request triggered restrictions on violative cyber content." });
+  });
+
+  it("continuing a paused turn sends the paused text as the last assistant message, without trailing whitespace", async () => {
+    fake.enqueue({ text: "done" });
+    const messages: LlmMessage[] = [
+      { role: "user", content: [{ type: "text", text: "Search a lot." }] },
+      { role: "assistant", content: [{ type: "text", text: "Searching now:\n\n" }], finishReason: "pause" },
+    ];
+    const r = await collectStream(claude().stream(request({ messages })));
+    expect(r.error).toBeNull();
+    expect((fake.requests[0]!.body["messages"] as unknown[])[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Searching now:" }] });
   });
 });

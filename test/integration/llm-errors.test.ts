@@ -38,6 +38,13 @@ describe("classifyProviderError", () => {
     { label: "undici terminated", err: new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) }), kind: "network", retryable: true },
     { label: "ETIMEDOUT", err: Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" }), kind: "timeout", retryable: true },
     { label: "in-stream api_error", err: new Anthropic.APIError(undefined, { type: "error", error: { type: "api_error", message: "boom" } }, undefined, undefined), kind: "generic", retryable: true },
+    // The Responses API reports an exhausted quota as an `error` event inside a 200 stream.
+    {
+      label: "in-stream insufficient_quota",
+      err: new OpenAI.APIError(undefined, { type: "insufficient_quota", code: "insufficient_quota", message: "You exceeded your current quota" }, undefined, undefined),
+      kind: "rate_limit",
+      retryable: false,
+    },
     { label: "in-stream invalid_request", err: new OpenAI.APIError(undefined, { type: "invalid_request_error", message: "bad" }, undefined, undefined), kind: "invalid_request", retryable: false },
     { label: "a programming error", err: new RangeError("index out of range"), kind: "generic", retryable: false },
   ] as const)("$label -> $kind (retryable: $retryable)", ({ err, kind, retryable }) => {

@@ -2,7 +2,7 @@
 // tool-call history, stream options, token limits, auth) and how it reads usage.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider, type LlmMessage, type LlmRequest } from "../../src/llm/index.ts";
-import { collectStream, startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
+import { collectStream, sse, startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 
 let fake: OpenAiFake;
 beforeAll(async () => {
@@ -161,5 +161,64 @@ describe("openai chat completions adapter", () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+/** A hand-written Chat Completions stream: data-only frames, then [DONE]. */
+function chatFrames(...deltas: { delta?: Record<string, unknown>; finish_reason?: string; usage?: Record<string, unknown>; extra?: Record<string, unknown> }[]): string[] {
+  return [
+    ...deltas.map((d) =>
+      sse({
+        id: "chatcmpl-hand",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "m",
+        choices: d.delta || d.finish_reason ? [{ index: 0, delta: d.delta ?? {}, finish_reason: d.finish_reason ?? null }] : [],
+        ...(d.usage ? { usage: d.usage } : {}),
+        ...d.extra,
+      }),
+    ),
+    sse("[DONE]"),
+  ];
+}
+
+describe("openai chat completions: content shapes, refusals and usage", () => {
+  it("reads content sent as typed pieces (Mistral Magistral): thinking as reasoning, text as text", async () => {
+    fake.enqueue({ contentArrays: true, reasoning: "The user asks for 2+2.", text: "2 + 2 = 4" });
+    const r = await collectStream(openai().stream(request()));
+    expect(r.error).toBeNull();
+    expect(r.reasoning).toBe("The user asks for 2+2.");
+    expect(r.text).toBe("2 + 2 = 4");
+    expect(r.finishReason).toBe("stop");
+  });
+
+  it("keeps a refusal's text and ends the step as a refusal", async () => {
+    fake.enqueue({ text: "I can't help with that.", finishReason: "refusal" });
+    const r = await collectStream(openai().stream(request()));
+    expect(r.text).toBe("I can't help with that.");
+    expect(r.finishReason).toBe("refusal");
+  });
+
+  it("counts reasoning reported apart from completion_tokens (xAI) as output", async () => {
+    fake.enqueue({ reasoning: "thinking hard", text: "Grok", usage: { input_tokens: 12, output_tokens: 2, reasoning_tokens: 340, cache_read_tokens: 11, reasoning_outside_output: true } });
+    const r = await collectStream(openai().stream(request()));
+    expect(r.usage).toEqual({ input_tokens: 12, output_tokens: 342, reasoning_tokens: 340, cache_read_tokens: 11 });
+  });
+
+  it("leaves reasoning inside completion_tokens alone when the total says it is included (OpenAI)", async () => {
+    fake.enqueue({ text: "ok", usage: { input_tokens: 15, output_tokens: 78, reasoning_tokens: 64 } });
+    const r = await collectStream(openai().stream(request()));
+    expect(r.usage).toMatchObject({ input_tokens: 15, output_tokens: 78, reasoning_tokens: 64 });
+  });
+
+  it("reads DeepSeek's prompt_cache_hit_tokens and Groq's x_groq.usage", async () => {
+    fake.enqueue(
+      { sse: chatFrames({ delta: { content: "hi" } }, { finish_reason: "stop" }, { usage: { prompt_tokens: 339, completion_tokens: 83, total_tokens: 422, prompt_cache_hit_tokens: 320, prompt_cache_miss_tokens: 19 } }) },
+      { sse: chatFrames({ delta: { content: "hi" } }, { finish_reason: "stop", extra: { x_groq: { id: "req_1", usage: { prompt_tokens: 210, completion_tokens: 15, total_tokens: 225 } } } }) },
+    );
+    const deepseek = await collectStream(openai().stream(request()));
+    expect(deepseek.usage).toEqual({ input_tokens: 339, output_tokens: 83, cache_read_tokens: 320 });
+    const groq = await collectStream(openai().stream(request()));
+    expect(groq.usage).toEqual({ input_tokens: 210, output_tokens: 15 });
   });
 });

@@ -4,7 +4,7 @@
 // replays in full).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider, type LlmEvent, type LlmMessage, type LlmRequest, type ProviderSettings } from "../../src/llm/index.ts";
-import { collectStream, startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
+import { collectStream, sse, startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 
 let fake: OpenAiFake;
 beforeAll(async () => {
@@ -193,5 +193,94 @@ describe("openai responses adapter", () => {
       ),
     );
     expect(r.error).toMatchObject({ kind: "invalid_request", statusCode: 400 });
+  });
+});
+
+/** A hand-written Responses stream: `event:` lines and sequence numbers, as the API sends them. */
+function responseFrames(events: Record<string, unknown>[]): string[] {
+  return events.map((e, i) => sse({ ...e, sequence_number: i }, String(e["type"])));
+}
+const created = { type: "response.created", response: { id: "resp_hand", status: "in_progress", output: [] } };
+const completed = (output: unknown[], usage = { input_tokens: 10, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, input_tokens_details: { cached_tokens: 0 } }) => ({
+  type: "response.completed",
+  response: { id: "resp_hand", status: "completed", incomplete_details: null, output, usage },
+});
+
+describe("openai responses: calls, text items, refusals and in-stream errors", () => {
+  it("a function call whose item id rotates between events (proxies) is emitted once, with its arguments", async () => {
+    const call = { type: "function_call", call_id: "call_rot", name: "get_weather" };
+    fake.enqueue({
+      sse: responseFrames([
+        created,
+        { type: "response.output_item.added", output_index: 0, item: { ...call, id: "fc_a", arguments: "", status: "in_progress" } },
+        { type: "response.function_call_arguments.delta", output_index: 0, item_id: "fc_b", delta: '{"city":' },
+        { type: "response.function_call_arguments.delta", output_index: 0, item_id: "fc_c", delta: '"Oslo"}' },
+        { type: "response.output_item.done", output_index: 0, item: { ...call, id: "fc_d", arguments: '{"city":"Oslo"}', status: "completed" } },
+        completed([{ ...call, id: "fc_e", arguments: '{"city":"Oslo"}' }]),
+      ]),
+    });
+    const r = await collectStream(createProvider(settings()).stream(request([user("Oslo?")])));
+    expect(r.error).toBeNull();
+    expect(r.toolCalls).toEqual([{ type: "tool-call", tool_call_id: "call_rot", tool_name: "get_weather", args: { city: "Oslo" } }]);
+    expect(r.events.filter((e) => e.type === "tool-call-delta").map((e) => (e as { args_delta: string }).args_delta).join("")).toBe('{"city":"Oslo"}');
+    expect(r.finishReason).toBe("tool_calls");
+  });
+
+  it("separate message items are separate paragraphs, not run together", async () => {
+    const msg = (id: string) => ({ id, type: "message", role: "assistant", status: "in_progress", content: [] });
+    fake.enqueue({
+      sse: responseFrames([
+        created,
+        { type: "response.output_item.added", output_index: 0, item: msg("msg_1") },
+        { type: "response.output_text.delta", output_index: 0, item_id: "msg_1", content_index: 0, delta: "I will search for San Francisco." },
+        { type: "response.output_item.done", output_index: 0, item: msg("msg_1") },
+        { type: "response.output_item.added", output_index: 1, item: { id: "ws_1", type: "web_search_call", status: "in_progress" } },
+        { type: "response.output_item.done", output_index: 1, item: { id: "ws_1", type: "web_search_call", status: "completed" } },
+        { type: "response.output_item.added", output_index: 2, item: msg("msg_2") },
+        { type: "response.output_text.delta", output_index: 2, item_id: "msg_2", content_index: 0, delta: "Great! I found it." },
+        { type: "response.output_item.done", output_index: 2, item: msg("msg_2") },
+        completed([]),
+      ]),
+    });
+    const r = await collectStream(createProvider(settings()).stream(request([user("SF?")])));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("I will search for San Francisco.\n\nGreat! I found it.");
+  });
+
+  it("text whose deltas fall short of its output_text.done (a trimming proxy) is completed from the done text", async () => {
+    const msg = { id: "msg_1", type: "message", role: "assistant", status: "in_progress", content: [] };
+    fake.enqueue({
+      sse: responseFrames([
+        created,
+        { type: "response.output_item.added", output_index: 0, item: msg },
+        { type: "response.output_text.delta", output_index: 0, item_id: "msg_1", content_index: 0, delta: "Got" },
+        { type: "response.output_text.done", output_index: 0, item_id: "msg_1", content_index: 0, text: "Got it, checking now." },
+        { type: "response.output_item.done", output_index: 0, item: msg },
+        completed([]),
+      ]),
+    });
+    const r = await collectStream(createProvider(settings()).stream(request([user("x")])));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("Got it, checking now.");
+  });
+
+  it("keeps a refusal's text and ends the step as a refusal", async () => {
+    fake.enqueue({ text: "I can't help with that.", finishReason: "refusal" });
+    const r = await collectStream(createProvider(settings()).stream(request([user("x")])));
+    expect(r.error).toBeNull();
+    expect(r.text).toBe("I can't help with that.");
+    expect(r.finishReason).toBe("refusal");
+  });
+
+  it("an in-stream insufficient_quota error is a non-retryable rate_limit, like the HTTP 429", async () => {
+    fake.enqueue({
+      sse: responseFrames([
+        created,
+        { type: "error", error: { type: "insufficient_quota", code: "insufficient_quota", message: "You exceeded your current quota." } },
+        { type: "response.failed", response: { id: "resp_hand", status: "failed", error: { code: "insufficient_quota", message: "You exceeded your current quota." } } },
+      ]),
+    });
+    const r = await collectStream(createProvider(settings()).stream(request([user("x")])));
+    expect(r.error).toMatchObject({ kind: "rate_limit", retryable: false });
   });
 });

@@ -13,6 +13,8 @@ export interface ModelSetup {
   model?: string;
   input_price_micros_per_mtok?: number;
   output_price_micros_per_mtok?: number;
+  cache_read_price_micros_per_mtok?: number;
+  cache_creation_price_micros_per_mtok?: number;
   options?: Record<string, unknown>;
   is_default?: boolean;
   /** The organization's model for titles and summaries. */
@@ -21,7 +23,8 @@ export interface ModelSetup {
 
 let seq = 0;
 export async function addModel(srv: TestServer, m: ModelSetup): Promise<{ providerId: string; modelId: string }> {
-  const { model, input_price_micros_per_mtok, output_price_micros_per_mtok, options, is_default, quick_generation, ...provider } = m;
+  const { model, input_price_micros_per_mtok, output_price_micros_per_mtok, cache_read_price_micros_per_mtok, cache_creation_price_micros_per_mtok, options, is_default, quick_generation, ...provider } =
+    m;
   const pr = await srv.api("/api/v1/providers", { method: "POST", json: { name: `${m.kind}-${++seq}`, ...provider } });
   if (pr.status !== 201) throw new Error(`provider: ${pr.status} ${JSON.stringify(await body(pr))}`);
   const p = await body(pr);
@@ -33,6 +36,8 @@ export async function addModel(srv: TestServer, m: ModelSetup): Promise<{ provid
       context_limit: 100_000,
       ...(input_price_micros_per_mtok !== undefined && { input_price_micros_per_mtok }),
       ...(output_price_micros_per_mtok !== undefined && { output_price_micros_per_mtok }),
+      ...(cache_read_price_micros_per_mtok !== undefined && { cache_read_price_micros_per_mtok }),
+      ...(cache_creation_price_micros_per_mtok !== undefined && { cache_creation_price_micros_per_mtok }),
       ...(options && { options }),
       ...(is_default !== undefined && { is_default }),
       ...(quick_generation !== undefined && { quick_generation }),

@@ -51,7 +51,7 @@ export function canonicalDelta(part: StreamDelta): StreamDelta {
     case "retry":
       return { type: part.type, attempt: part.attempt, delay_ms: part.delay_ms, retrying_at: part.retrying_at, error: part.error };
     case "turn-end":
-      return { type: part.type, status: part.status };
+      return { type: part.type, status: part.status, ...(part.finish_reason !== undefined && { finish_reason: part.finish_reason }) };
     default:
       throw new TypeError(`unknown stream delta type ${JSON.stringify((part as { type?: unknown }).type)}`);
   }
