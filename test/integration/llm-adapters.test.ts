@@ -270,8 +270,7 @@ describe.each(cases)("$label adapter", (c) => {
       const r = await collectStream(createProvider(c.settings({ idleTimeoutMs: 150 })).stream(request()));
       const elapsed = Date.now() - started;
       expectLlmError(r.error, c.key, { kind: "timeout", retryable: true });
-      expect(elapsed).toBeGreaterThanOrEqual(140);
-      expect(elapsed).toBeLessThan(2_000);
+      expect(elapsed).toBeGreaterThanOrEqual(140); // a lower bound: load only stretches it
       // The underlying HTTP request was cancelled, not left hanging.
       await waitFor(() => c.fake().requests[0]!.outcome === "hung");
     });
@@ -309,10 +308,11 @@ describe.each(cases)("$label adapter", (c) => {
       c.fake().enqueue({ text: "slow", firstTokenDelayMs: 5_000 });
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 50);
-      const started = Date.now();
       const r = await collectStream(createProvider(c.settings()).stream(request({ signal: ac.signal })));
       expectLlmError(r.error, c.key, { kind: "aborted", retryable: false });
-      expect(Date.now() - started).toBeLessThan(1_000);
+      // Ended by the abort, not by the reply: the request closed before its first token.
+      await waitFor(() => c.fake().requests[0]!.outcome === "client-closed");
+      expect(c.fake().requests[0]!.firstTokenAt).toBeNull();
     });
 
     it("an already-aborted signal fails without calling the provider", async () => {

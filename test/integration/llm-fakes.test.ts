@@ -22,9 +22,7 @@ describe("fake provider servers", () => {
     });
     try {
       const provider = createProvider({ kind: "openai_compatible", name: "bench", baseUrl: fake.baseURL });
-      const started = Date.now();
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => collectStream(provider.stream(request(`chat-${i}`)))));
-      const elapsed = Date.now() - started;
       results.forEach((r, i) => {
         expect(r.error).toBeNull();
         expect(r.text).toBe(`chat-${i} ${tokenText(50)}`);
@@ -37,8 +35,7 @@ describe("fake provider servers", () => {
         expect(rec.firstTokenAt).toBeGreaterThanOrEqual(rec.receivedAt);
         expect(rec.finishedAt).toBeGreaterThanOrEqual(rec.firstTokenAt!);
       }
-      // 51 tokens x 2 ms each, all concurrently: far below the serial ~20 s.
-      expect(elapsed).toBeLessThan(10_000);
+      // Correctness under concurrency only: how fast is the benchmark's business (npm run bench).
     } finally {
       await fake.close();
     }
