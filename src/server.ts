@@ -7,7 +7,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { lockDataDir, type DataDirLock } from "./db/data-dir-lock.ts";
-import { resolveSecretKey } from "./auth/data-dir.ts";
+import { resolveSecretKey, resolveWorkerId } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
@@ -147,6 +147,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook);
     const workers = await startWorkers({
       prisma: db.prisma,
+      // Embedded, the DATA_DIR lock makes this the only process on its data: it keeps one identity.
+      workerId: lock ? await resolveWorkerId(config.dataDir) : undefined,
       tryWithLock: (name, fn) => db.tryWithLock(name, fn),
       redisHealth,
       events,
