@@ -140,7 +140,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
     const texts = new GeneratedTextService(db.prisma, secrets, events);
-    const organizer = new ChatOrganizer(db.prisma, events);
+    const organizer = new ChatOrganizer(db.prisma, events, interrupts);
     const clock = opts.clock ?? (() => new Date());
     const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
     const idempotency = new IdempotencyStore(db.prisma);

@@ -8,6 +8,7 @@ import { AppError } from "../domain/errors.ts";
 import { canTransition, transition, type ChatStatus } from "../domain/status-machine.ts";
 import type { Labels } from "../../client-kit/commands.ts";
 import type { ChatEvents, PendingEvents } from "./events.ts";
+import type { InterruptSender } from "./chat-service.ts";
 import { mutate } from "./mutation.ts";
 import { lockOwnedChat } from "./chat-lock.ts";
 import { chatView, queuedMessageView, type ChatView } from "./views.ts";
@@ -24,6 +25,7 @@ export class ChatOrganizer {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
+    private readonly interrupts: InterruptSender,
   ) {}
 
   /**
@@ -133,17 +135,22 @@ export class ChatOrganizer {
   /**
    * Deletes a chat for good, with its family when it is a root (messages, queue,
    * diff status and file links go with it through foreign keys). A worker still
-   * running it is fenced off: its lease no longer matches any row.
+   * running one of them is fenced off (its lease no longer matches any row) and,
+   * like a stop, told at once, in whichever process it runs, to abort its provider
+   * request rather than stream on until its next heartbeat.
    */
   async delete(p: Principal, chatId: string): Promise<{ deleted: string[] }> {
-    return mutate(this.prisma, this.events, async (tx, events) => {
+    const { deleted, running } = await mutate(this.prisma, this.events, async (tx, events) => {
       const chat = await lockOwnedChat(tx, p, chatId);
       const family = chat.parentChatId ? [chat] : await this.lockFamily(tx, chat.id);
       if (chat.pinOrder > 0) await this.pin(tx, chat, 0);
       await tx.chat.deleteMany({ where: { id: { in: family.map((m) => m.id) } } });
       for (const m of family) events.add({ type: "chat:deleted", chat: chatView(m) });
-      return { deleted: family.map((m) => m.id) };
+      return { deleted: family.map((m) => m.id), running: family.filter((m) => m.status === "running" || m.status === "interrupting") };
     });
+    // Every run of a deleted chat was acquired at or before the version it was deleted at.
+    for (const m of running) await this.interrupts.interrupt(m.id, m.version + 1);
+    return { deleted };
   }
 
   /** Removes one queued message (404 when it is not in this chat's queue). */
