@@ -286,6 +286,8 @@ export const watchEventNames = [
   "chat:created",
   "chat:status",
   "chat:title",
+  "chat:labels",
+  "chat:pin_order",
   "chat:model_config",
   "chat:diff_status",
   "chat:archived",

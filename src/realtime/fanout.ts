@@ -11,6 +11,8 @@ const watchKinds: Partial<Record<ChatEvent["type"], WatchEventName>> = {
   "chat:created": "chat:created",
   "chat:status": "chat:status",
   "chat:title": "chat:title",
+  "chat:labels": "chat:labels",
+  "chat:pin_order": "chat:pin_order",
   "chat:model_config": "chat:model_config",
   "chat:summary": "chat:summary",
   "chat:archived": "chat:archived",
