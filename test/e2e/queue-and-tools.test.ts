@@ -21,14 +21,18 @@ const text = (m: { content: { type: string; text?: string }[] }) => m.content.ma
 describe.each(modes)("queue, promotion and dynamic tools on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let openai: OpenAiFake;
+  let quick: OpenAiFake;
   let slow: string;
   beforeAll(async () => {
-    [srv, openai] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake()]);
+    [srv, openai, quick] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake(), startOpenAiFake()]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
+    // Titles and summaries go to a real model once there is one: keep them off the scripted fake.
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
   });
   afterAll(async () => {
     await srv?.close();
     await openai?.close();
+    await quick?.close();
   });
 
   const send = (chatId: string, json: Record<string, unknown>) => srv.api(`/api/v1/chats/${chatId}/messages`, { method: "POST", json });
