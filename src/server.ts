@@ -13,6 +13,7 @@ import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { createRealtime, type IoServer } from "./realtime/server.ts";
 import { startFanout } from "./realtime/fanout.ts";
+import { startUnreadTracking } from "./realtime/unread.ts";
 import { assertRedisReachable, createRedis, RedisHealth } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
 import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
@@ -226,6 +227,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics.setSocketCounter(() => Object.fromEntries([namespaces.chats, namespaces.chat].map((ns) => [ns, io.of(ns).sockets.size])));
     const stopFanout = startFanout(io, events);
     cleanup.push(async () => stopFanout());
+    const stopUnread = startUnreadTracking(io, events, chats, logger);
+    cleanup.push(async () => stopUnread());
     cleanup.push(async () => sessions.stop());
     cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));
     revokedKeyHook = (id) => sessions.revoke(id);

@@ -279,16 +279,19 @@ export class ChatService {
 
   /**
    * Moves the owner's read cursor to the newest message. Called when a /chat
-   * subscription starts and when it ends: two writes per session, none per message.
+   * subscription starts and when it ends (two writes per session), and for each
+   * committed step while the chat is open (src/realtime/unread.ts), none per token.
    * A quiet write: updated_at is not touched, so the chat keeps its list position.
+   * `announce` (default true) publishes `chat:read`; the open-chat case needs none.
    */
-  async markRead(p: Principal, chatId: string): Promise<void> {
+  async markRead(p: Pick<Principal, "userId">, chatId: string, opts: { announce?: boolean } = {}): Promise<void> {
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       UPDATE chats SET last_read_message_id = (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
       WHERE id = ${chatId}::uuid AND owner_id = ${p.userId}::uuid
         AND last_read_message_id IS DISTINCT FROM (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
       RETURNING id`;
     if (rows.length === 0) return; // already read (or not ours): nothing changed
+    if (opts.announce === false) return;
     const chat = chatView(await this.db.chat.findUniqueOrThrow({ where: { id: chatId } }));
     this.deps.events.publish({ type: "chat:read", chat, has_unread: false });
   }
