@@ -76,5 +76,5 @@ describe("embedded restart in the middle of a turn", () => {
     expect((await readFile(path.join(dataDir, "worker-id"), "utf8")).trim()).toBe(workerId);
     second.kill("SIGTERM");
     expect(await second.exited()).toBe(0);
-  });
+  }, 180_000); // two real process starts (one with initdb) and a turn each, on a busy 2-core machine
 });
