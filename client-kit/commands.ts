@@ -67,6 +67,18 @@ export const sendMessageSchema = z
   .strict();
 export type SendMessageCommand = z.input<typeof sendMessageSchema>;
 
+export const interruptSchema = z
+  .object({
+    /** Also delete every queued message, in the transaction that stops the turn. `false` is the same as leaving it out. */
+    clear_queue: z
+      .boolean()
+      .optional()
+      .transform((v) => v || undefined),
+    idempotency_key: idempotencyKey,
+  })
+  .strict();
+export type InterruptCommand = z.input<typeof interruptSchema>;
+
 export const listMessagesQuerySchema = z
   .object({
     before: z.coerce.number().int().positive().optional(),

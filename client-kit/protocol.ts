@@ -3,7 +3,7 @@
 // names are `noun:detail` and never change once shipped.
 import { z } from "zod";
 import type { MessagePart } from "./message-parts.ts";
-import type { CreateChatCommand, DiffStatusInput, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
+import type { CreateChatCommand, DiffStatusInput, InterruptCommand, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
 
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
@@ -297,6 +297,8 @@ export const watchEventNames = [
   "chat:created",
   "chat:status",
   "chat:title",
+  "chat:labels",
+  "chat:pin_order",
   "chat:model_config",
   "chat:diff_status",
   "chat:archived",
@@ -364,7 +366,8 @@ export interface ClientToServerEvents {
     ack: AckCallback<{ queued: false; message: Message; chat: Chat } | { queued: true; queued_message: QueuedMessage; chat: Chat }>,
   ) => void;
   "message:edit": (payload: SendMessageCommand & { chat_id: string; message_id: number }, ack: AckCallback<{ message: Message; chat: Chat; deleted_message_ids: number[] }>) => void;
-  "chat:interrupt": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
+  /** Stop the turn; with `clear_queue: true` the queued messages go too (otherwise the queue runs on). */
+  "chat:interrupt": (payload: InterruptCommand & { chat_id: string }, ack: AckCallback<Chat>) => void;
   "chat:update": (payload: UpdateChatCommand & { chat_id: string }, ack: AckCallback<Chat>) => void;
   "chat:archive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
   "chat:unarchive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;

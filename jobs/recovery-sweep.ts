@@ -57,6 +57,31 @@ export async function sweepOnce(deps: RecoveryDeps): Promise<void> {
   if (added) deps.logger.info({ jobs: added }, "re-enqueued outbox jobs that had no live job");
 }
 
+export interface StartRecoveryDeps extends Pick<RecoveryDeps, "store" | "turns" | "requestPromotion" | "logger"> {
+  /** This process's worker id, when it is stable across restarts (embedded: one process per DATA_DIR). */
+  stableWorkerId?: string | undefined;
+  /** The queue starts empty with the process (the inline driver): no pending chat has a job. */
+  queueStartsEmpty: boolean;
+}
+
+/**
+ * Start-up, before this process takes work: what its own previous run left behind is
+ * taken back at once instead of after STALE_AFTER_MS or the pending grace. Chats still
+ * held under a stable worker id (a crash, or a shutdown cut short) go pending (and get a
+ * job) or, when stopping, waiting; with an in-process queue every pending chat (a
+ * graceful shutdown hands running turns back as pending) gets its job again. Job ids
+ * de-duplicate, and only one run can acquire a chat, so this is safe to repeat.
+ */
+export async function recoverAtStart(deps: StartRecoveryDeps): Promise<void> {
+  const own = deps.stableWorkerId ? await deps.store.releaseWorker(deps.stableWorkerId) : { pending: [], stopped: [] };
+  if (own.pending.length || own.stopped.length) {
+    deps.logger.warn({ rerun: own.pending.map((c) => c.id), stopped: own.stopped.map((c) => c.id) }, "took back chats this process's previous run left running");
+  }
+  const pending = deps.queueStartsEmpty ? await deps.store.stalePending(0) : own.pending;
+  for (const c of pending) await deps.turns.wake(c);
+  for (const c of own.stopped) await deps.requestPromotion(c.id);
+}
+
 export interface RecoverySweep {
   /** Runs one sweep now (skipped when one is under way here or in another process). */
   runNow(): Promise<void>;

@@ -15,7 +15,7 @@ import type { ChatEvents } from "../src/chats/events.ts";
 import { queueNames, type QueueDriver } from "./queue-driver.ts";
 import { RunningTurns, startHeartbeat } from "./running-turns.ts";
 import { createTurnProcessor, type TurnEndKind, type TurnJobData } from "./processors/turn.ts";
-import { startRecoverySweep, type RecoverySweep } from "./recovery-sweep.ts";
+import { recoverAtStart, startRecoverySweep, type RecoverySweep } from "./recovery-sweep.ts";
 import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
 import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
@@ -60,6 +60,11 @@ export const defaultWorkerSettings: Omit<WorkerSettings, "heartbeatIntervalMs" |
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  /**
+   * A worker id that survives restarts (embedded: DATA_DIR/worker-id, one live process per
+   * DATA_DIR). Without it each start takes a random one (processes sharing a database).
+   */
+  workerId?: string | undefined;
   /** Redis as this process sees it (scaled mode): outage symptoms are not logged one by one. */
   redisHealth?: RedisHealth;
   /** Runs the recovery sweep under a cross-process lock (Database.tryWithLock). */
@@ -137,7 +142,7 @@ export interface Workers {
 }
 
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
-  const workerId = newWorkerId();
+  const workerId = deps.workerId ?? newWorkerId();
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
   const turns = createTurnWaker(deps.queues, log, deps.redisHealth);
@@ -152,6 +157,20 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       await requestPromotion(chat);
     }
   };
+
+  const requestPromotionOf = async (chatId: string) => {
+    const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
+    if (c) await requestPromotion(c);
+  };
+  // Before any turn job can acquire a chat under our (stable) id.
+  await recoverAtStart({
+    store: deps.store,
+    turns,
+    requestPromotion: requestPromotionOf,
+    logger: log,
+    stableWorkerId: deps.workerId,
+    queueStartsEmpty: deps.queues.kind === "inline",
+  });
 
   deps.queues.work<TurnJobData>(
     queueNames.turns,
@@ -205,10 +224,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
     toolResults: deps.toolResults,
     outbox,
     dispatch,
-    requestPromotion: async (chatId) => {
-      const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
-      if (c) await requestPromotion(c);
-    },
+    requestPromotion: requestPromotionOf,
     staleAfterMs: s.staleAfterMs,
     pendingGraceMs: Math.max(s.recoveryIntervalMs, 2_000),
     logger: log,

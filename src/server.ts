@@ -7,12 +7,13 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { lockDataDir, type DataDirLock } from "./db/data-dir-lock.ts";
-import { resolveSecretKey } from "./auth/data-dir.ts";
+import { resolveSecretKey, resolveWorkerId } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { createRealtime, type IoServer } from "./realtime/server.ts";
 import { startFanout } from "./realtime/fanout.ts";
+import { startUnreadTracking } from "./realtime/unread.ts";
 import { assertRedisReachable, createRedis, RedisHealth } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
 import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
@@ -140,13 +141,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
     const extras = new ChatExtras(db.prisma, events);
     const texts = new GeneratedTextService(db.prisma, secrets, events);
-    const organizer = new ChatOrganizer(db.prisma, events);
+    const organizer = new ChatOrganizer(db.prisma, events, interrupts);
     const clock = opts.clock ?? (() => new Date());
     const autoArchive = new AutoArchive(db.prisma, organizer, notifications, clock, config.autoArchiveLimit);
     const idempotency = new IdempotencyStore(db.prisma);
     const webhookDelivery = new WebhookDelivery(db.prisma, secrets, logger.child({ component: "webhooks" }), config.webhook);
     const workers = await startWorkers({
       prisma: db.prisma,
+      // Embedded, the DATA_DIR lock makes this the only process on its data: it keeps one identity.
+      workerId: lock ? await resolveWorkerId(config.dataDir) : undefined,
       tryWithLock: (name, fn) => db.tryWithLock(name, fn),
       redisHealth,
       events,
@@ -224,6 +227,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics.setSocketCounter(() => Object.fromEntries([namespaces.chats, namespaces.chat].map((ns) => [ns, io.of(ns).sockets.size])));
     const stopFanout = startFanout(io, events);
     cleanup.push(async () => stopFanout());
+    const stopUnread = startUnreadTracking(io, events, chats, logger);
+    cleanup.push(async () => stopUnread());
     cleanup.push(async () => sessions.stop());
     cleanup.push(() => closeHttp(httpServer, io, config.shutdownTimeoutMs));
     revokedKeyHook = (id) => sessions.revoke(id);

@@ -115,19 +115,24 @@ export class ProviderService {
   async updateProvider(p: Principal, id: string, input: UpdateProvider): Promise<ProviderView> {
     requireAdmin(p);
     await this.ownProvider(p, id);
-    const row = await this.prisma.aiProvider.update({
-      where: { id },
-      data: {
-        ...(input.name !== undefined && { name: input.name }),
-        ...(input.base_url !== undefined && { baseUrl: input.base_url }),
-        // null clears the key; a string replaces it; absent leaves it.
-        ...(input.api_key !== undefined && { apiKeyEncrypted: input.api_key === null ? null : this.secrets.encrypt(input.api_key) }),
-        ...(input.require_user_key !== undefined && { requireUserKey: input.require_user_key }),
-        ...(input.allow_user_key !== undefined && { allowUserKey: input.allow_user_key }),
-        ...(input.use_responses_api !== undefined && { useResponsesApi: input.use_responses_api }),
-        ...(input.store_responses !== undefined && { storeResponses: input.store_responses }),
-        ...(input.enabled !== undefined && { enabled: input.enabled }),
-      },
+    const row = await this.prisma.$transaction(async (tx) => {
+      const row = await tx.aiProvider.update({
+        where: { id },
+        data: {
+          ...(input.name !== undefined && { name: input.name }),
+          ...(input.base_url !== undefined && { baseUrl: input.base_url }),
+          // null clears the key; a string replaces it; absent leaves it.
+          ...(input.api_key !== undefined && { apiKeyEncrypted: input.api_key === null ? null : this.secrets.encrypt(input.api_key) }),
+          ...(input.require_user_key !== undefined && { requireUserKey: input.require_user_key }),
+          ...(input.allow_user_key !== undefined && { allowUserKey: input.allow_user_key }),
+          ...(input.use_responses_api !== undefined && { useResponsesApi: input.use_responses_api }),
+          ...(input.store_responses !== undefined && { storeResponses: input.store_responses }),
+          ...(input.enabled !== undefined && { enabled: input.enabled }),
+        },
+      });
+      // A usable real provider with enabled models: the organization has a real model.
+      if (row.kind !== "echo" && row.enabled && (await tx.modelConfig.count({ where: { providerId: id, enabled: true } }))) await echoYields(tx, p.organizationId);
+      return row;
     }).catch((e: unknown) => {
       throw uniqueToConflict(e, `a provider with that name already exists`);
     });
@@ -141,11 +146,11 @@ export class ProviderService {
 
   async createModel(p: Principal, input: CreateModelConfig): Promise<ModelConfigView> {
     requireAdmin(p);
-    await this.ownProvider(p, input.provider_id, "unprocessable");
+    const provider = await this.ownProvider(p, input.provider_id, "unprocessable");
     const row = await this.prisma.$transaction(async (tx) => {
-      // One default per organization: taking it clears the previous one.
-      if (input.is_default) await tx.modelConfig.updateMany({ where: { organizationId: p.organizationId, isDefault: true }, data: { isDefault: false } });
-      return tx.modelConfig.create({
+      // One default and one quick-generation model per organization: taking either clears the previous holder.
+      await takeOver(tx, p.organizationId, input);
+      const row = await tx.modelConfig.create({
         data: {
           organizationId: p.organizationId,
           providerId: input.provider_id,
@@ -162,17 +167,19 @@ export class ProviderService {
           options: (input.options ?? {}) as Prisma.InputJsonValue,
         },
       });
-    });
+      if (provider.kind !== "echo" && provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
+      return row;
+    }).catch(markRace);
     return modelView(row);
   }
 
   async updateModel(p: Principal, id: string, input: UpdateModelConfig): Promise<ModelConfigView> {
     requireAdmin(p);
-    const existing = await this.prisma.modelConfig.findFirst({ where: { id, organizationId: p.organizationId } });
+    const existing = await this.prisma.modelConfig.findFirst({ where: { id, organizationId: p.organizationId }, include: { provider: true } });
     if (!existing) throw new AppError("not_found", "model config not found");
     const row = await this.prisma.$transaction(async (tx) => {
-      if (input.is_default) await tx.modelConfig.updateMany({ where: { organizationId: p.organizationId, isDefault: true, NOT: { id } }, data: { isDefault: false } });
-      return tx.modelConfig.update({
+      await takeOver(tx, p.organizationId, input, id);
+      const row = await tx.modelConfig.update({
         where: { id },
         data: {
           ...(input.model !== undefined && { model: input.model }),
@@ -188,7 +195,9 @@ export class ProviderService {
           ...(input.options !== undefined && { options: input.options as Prisma.InputJsonValue }),
         },
       });
-    });
+      if (existing.provider.kind !== "echo" && existing.provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
+      return row;
+    }).catch(markRace);
     return modelView(row);
   }
 
@@ -220,6 +229,30 @@ export class ProviderService {
     if (!row) throw new AppError(missing, "provider not found");
     return row;
   }
+}
+
+/**
+ * Marking a model default or quick-generation unmarks the organization's previous one
+ * (a partial unique index holds each to one), in the caller's transaction.
+ */
+async function takeOver(tx: Prisma.TransactionClient, organizationId: string, input: { is_default?: boolean | undefined; quick_generation?: boolean | undefined }, self?: string): Promise<void> {
+  const others = { organizationId, ...(self ? { NOT: { id: self } } : {}) };
+  if (input.is_default) await tx.modelConfig.updateMany({ where: { ...others, isDefault: true }, data: { isDefault: false } });
+  if (input.quick_generation) await tx.modelConfig.updateMany({ where: { ...others, quickGeneration: true }, data: { quickGeneration: false } });
+}
+
+/**
+ * The built-in echo model only repeats its prompt: once the organization has a usable
+ * real model, echo gives up the quick-generation mark (titles and summaries then come
+ * from a real model; see GeneratedTextService.quickModel).
+ */
+async function echoYields(tx: Prisma.TransactionClient, organizationId: string): Promise<void> {
+  await tx.modelConfig.updateMany({ where: { organizationId, quickGeneration: true, provider: { kind: "echo" } }, data: { quickGeneration: false } });
+}
+
+/** Two admins marking different models default (or quick) at once: the index lets one win. */
+function markRace(e: unknown): never {
+  throw uniqueToConflict(e, "another model was marked default or quick-generation at the same time; try again");
 }
 
 function uniqueToConflict(e: unknown, message: string): unknown {

@@ -193,15 +193,19 @@ export class ChatService {
    * Stop. A running turn goes `interrupting` and its worker (wherever it runs) is
    * told to cancel the provider stream, keep the partial output and go idle. A
    * pending chat that no worker took yet, or one waiting for tool results, goes
-   * idle at once (pending tool calls get "interrupted by user" results).
+   * idle at once (pending tool calls get "interrupted by user" results). The queue
+   * is left alone and runs on after the stop, unless `clearQueue` deletes it in
+   * this same transaction (also while a stop is already under way).
    */
-  async interrupt(p: Principal, chatId: string): Promise<ChatView> {
+  async interrupt(p: Principal, chatId: string, opts: { clearQueue?: boolean | undefined } = {}): Promise<ChatView> {
     const view = await this.mutate(async (tx, events) => {
       const chat = await lockOwnedChat(tx, p, chatId);
       const state = { status: chat.status as ChatStatus, archived: chat.archived };
-      if (state.status === "interrupting" && !chat.archived) return chatView(chat); // already stopping
-      const action = state.status === "running" ? "interrupt" : "cancel";
-      const status = transition(action, state);
+      const stopping = state.status === "interrupting" && !chat.archived;
+      if (stopping && !opts.clearQueue) return chatView(chat); // already stopping
+      const status = stopping ? state.status : transition(state.status === "running" ? "interrupt" : "cancel", state);
+      const cleared = opts.clearQueue ? (await tx.chatQueuedMessage.deleteMany({ where: { chatId } })).count : 0;
+      if (stopping && cleared === 0) return chatView(chat);
       let historyChanged = false;
       if (state.status === "requires_action") {
         historyChanged = (await insertSyntheticResults(tx, chatId, await pendingToolCalls(tx, chatId), "Tool execution interrupted by user")) !== null;
@@ -212,12 +216,15 @@ export class ChatService {
           status,
           requiresActionDeadlineAt: null,
           lastTurnSummary: null,
+          // A promotion asked for during the turn went with the queue.
+          ...(cleared ? { promoteQueuedMessageId: null } : {}),
           ...(historyChanged ? { historyVersion: { increment: 1 } } : {}),
           updatedAt: new Date(),
         },
       });
       const view = chatView(updated);
-      events.add({ type: "chat:status", chat: view });
+      if (!stopping) events.add({ type: "chat:status", chat: view });
+      if (cleared) events.add({ type: "queue:updated", chat: view, queue: [] });
       return view;
     });
     if (view.status === "interrupting") await this.deps.interrupts.interrupt(chatId, view.version);
@@ -272,16 +279,19 @@ export class ChatService {
 
   /**
    * Moves the owner's read cursor to the newest message. Called when a /chat
-   * subscription starts and when it ends: two writes per session, none per message.
+   * subscription starts and when it ends (two writes per session), and for each
+   * committed step while the chat is open (src/realtime/unread.ts), none per token.
    * A quiet write: updated_at is not touched, so the chat keeps its list position.
+   * `announce` (default true) publishes `chat:read`; the open-chat case needs none.
    */
-  async markRead(p: Principal, chatId: string): Promise<void> {
+  async markRead(p: Pick<Principal, "userId">, chatId: string, opts: { announce?: boolean } = {}): Promise<void> {
     const rows = await this.db.$queryRaw<{ id: string }[]>`
       UPDATE chats SET last_read_message_id = (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
       WHERE id = ${chatId}::uuid AND owner_id = ${p.userId}::uuid
         AND last_read_message_id IS DISTINCT FROM (SELECT max(id) FROM chat_messages WHERE chat_id = ${chatId}::uuid AND deleted = false)
       RETURNING id`;
     if (rows.length === 0) return; // already read (or not ours): nothing changed
+    if (opts.announce === false) return;
     const chat = chatView(await this.db.chat.findUniqueOrThrow({ where: { id: chatId } }));
     this.deps.events.publish({ type: "chat:read", chat, has_unread: false });
   }

@@ -15,7 +15,9 @@ export type ChatEvent =
   | { type: "chat:archived"; chat: ChatView }
   | { type: "chat:unarchived"; chat: ChatView }
   | { type: "chat:deleted"; chat: ChatView }
-  | { type: "chat:updated"; chat: ChatView }
+  | { type: "chat:labels"; chat: ChatView }
+  /** The chat's pin position changed: pinned, moved, unpinned, or shifted by another chat's pin change. */
+  | { type: "chat:pin_order"; chat: ChatView }
   | { type: "chat:diff_status"; chat: ChatView; diff_status: DiffStatus }
   | { type: "message:created"; chat: ChatView; messages: MessageView[] }
   | { type: "queue:updated"; chat: ChatView; queue: QueuedMessageView[] }

@@ -1,6 +1,7 @@
 // Titles and turn summaries written by a model. Background jobs call `autoTitle`
 // and `summarize`; `regenerateTitle` is the user's explicit request. The model is
-// the organization's quick-generation model (cheap and fast), else the chat's own.
+// the organization's quick-generation model (cheap and fast), else the chat's own, and
+// never the echo model while a real one is usable.
 // Neither write touches updated_at: a new title or summary must not move the chat
 // to the top of the list.
 import type { Principal } from "../auth/authenticate.ts";
@@ -13,7 +14,7 @@ import { partsOf, textOf } from "../../client-kit/message-parts.ts";
 import { createProvider } from "../llm/index.ts";
 import type { ChatEvents } from "./events.ts";
 import { findOwnedChat } from "./chat-lock.ts";
-import { isUsable, modelForMessage, type ModelWithProvider } from "./models.ts";
+import { modelForMessage, type ModelWithProvider } from "./models.ts";
 import { providerKey } from "./turn-context.ts";
 import { chatView, type ChatView } from "./views.ts";
 
@@ -104,13 +105,23 @@ export class GeneratedTextService {
     return text;
   }
 
+  /**
+   * The model that writes a chat's title and summaries: the organization's
+   * quick-generation model, else the chat's own, else the default, else the newest
+   * enabled one. A real model always beats the echo model, which only repeats its
+   * prompt: echo is chosen only when the organization has no usable real model.
+   */
   private async quickModel(chat: Chat): Promise<ModelWithProvider> {
-    const quick = await this.prisma.modelConfig.findFirst({
-      where: { organizationId: chat.organizationId, quickGeneration: true, enabled: true, provider: { enabled: true } },
+    const usable = await this.prisma.modelConfig.findMany({
+      where: { organizationId: chat.organizationId, enabled: true, provider: { enabled: true } },
       include: { provider: true },
-      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     });
-    return isUsable(quick) ? quick : modelForMessage(this.prisma, chat.organizationId, undefined, chat.lastModelConfigId);
+    const rank = (m: ModelWithProvider) =>
+      (m.provider.kind === "echo" ? 4 : 0) + (m.quickGeneration ? 0 : m.id === chat.lastModelConfigId ? 1 : m.isDefault ? 2 : 3);
+    // A stable sort: equal ranks keep the newest first.
+    const best = usable.sort((a, b) => rank(a) - rank(b))[0];
+    return best ?? modelForMessage(this.prisma, chat.organizationId, undefined, chat.lastModelConfigId);
   }
 }
 

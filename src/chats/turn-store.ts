@@ -236,11 +236,24 @@ export class TurnStore {
    */
   async recoverStale(staleAfterMs: number): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
     const cutoff = new Date(Date.now() - staleAfterMs);
+    return this.release(Prisma.sql`(heartbeat_at IS NULL OR heartbeat_at < ${cutoff})`);
+  }
+
+  /**
+   * The same recovery for one worker identity, whatever its heartbeat: a process with a
+   * stable identity (embedded, one per DATA_DIR) calls it at start-up, before it takes
+   * work, because every run under its id belonged to its predecessor and is over.
+   */
+  async releaseWorker(workerId: string): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
+    return this.release(Prisma.sql`worker_id = ${workerId}`);
+  }
+
+  private async release(which: Prisma.Sql): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
     const rows = await this.prisma.$queryRaw<{ id: string; status: string }[]>`
       UPDATE chats SET status = CASE WHEN status = 'running' THEN 'pending'::chat_status ELSE 'waiting'::chat_status END,
         worker_id = NULL, heartbeat_at = NULL, updated_at = clock_timestamp()
       WHERE id IN (SELECT id FROM chats WHERE status IN ('running', 'interrupting') AND archived = false
-                   AND (heartbeat_at IS NULL OR heartbeat_at < ${cutoff}) FOR UPDATE SKIP LOCKED LIMIT 500)
+                   AND ${which} FOR UPDATE SKIP LOCKED LIMIT 500)
       RETURNING id, status::text AS status`;
     if (rows.length === 0) return { pending: [], stopped: [] };
     const chats = (await this.prisma.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(chatView);

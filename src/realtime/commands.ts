@@ -2,7 +2,7 @@
 // payload schemas (client-kit/commands.ts), the same service calls, the same error
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
-import { createChatSchema, diffStatusSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import { createChatSchema, diffStatusSchema, interruptSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
@@ -22,7 +22,7 @@ export const socketCommandSchemas = {
   "chat:create": createChatSchema,
   "message:send": sendMessageSchema.extend({ chat_id: chatId }).strict(),
   "message:edit": sendMessageSchema.extend({ chat_id: chatId, message_id: z.number().int().positive() }).strict(),
-  "chat:interrupt": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
+  "chat:interrupt": interruptSchema.extend({ chat_id: chatId }).strict(),
   "chat:update": updateChatSchema.safeExtend({ chat_id: chatId }),
   "chat:archive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
   "chat:unarchive": z.object({ chat_id: chatId, idempotency_key: idempotencyKey }).strict(),
@@ -44,7 +44,7 @@ function actions(deps: CommandDeps): Actions {
     "chat:create": (p, i) => deps.chats.create(p, i),
     "message:send": (p, i) => deps.chats.send(p, i.chat_id, i),
     "message:edit": (p, i) => deps.chats.edit(p, i.chat_id, i.message_id, i),
-    "chat:interrupt": (p, i) => deps.chats.interrupt(p, i.chat_id),
+    "chat:interrupt": (p, i) => deps.chats.interrupt(p, i.chat_id, { clearQueue: i.clear_queue }),
     "chat:update": (p, i) => deps.organizer.update(p, i.chat_id, i),
     "chat:archive": (p, i) => deps.organizer.archive(p, i.chat_id),
     "chat:unarchive": (p, i) => deps.organizer.unarchive(p, i.chat_id),

@@ -2,6 +2,7 @@
 // emits it; with the Redis adapter the emit reaches sockets on every node. Watch
 // events go to the owner's room on /chats (children carry parent_chat_id, so they
 // land under their parent); per-chat events go to the chat's room on /chat.
+// `chat:unread` is unread.ts's.
 import { namespaces, type Chat, type WatchEvent, type WatchEventName } from "../../client-kit/protocol.ts";
 import type { ChatEvent, ChatEvents } from "../chats/events.ts";
 import type { IoServer } from "./types.ts";
@@ -11,6 +12,8 @@ const watchKinds: Partial<Record<ChatEvent["type"], WatchEventName>> = {
   "chat:created": "chat:created",
   "chat:status": "chat:status",
   "chat:title": "chat:title",
+  "chat:labels": "chat:labels",
+  "chat:pin_order": "chat:pin_order",
   "chat:model_config": "chat:model_config",
   "chat:summary": "chat:summary",
   "chat:archived": "chat:archived",
@@ -46,22 +49,15 @@ export function startFanout(io: IoServer, events: ChatEvents): () => void {
         room.emit("status", { ...base(chat), status: chat.status, last_error: chat.last_error, worker_id: chat.worker_id, history_version: chat.history_version });
         if (chat.status === "error") room.emit("error", { ...base(chat), error: chat.last_error });
         break;
-      case "message:created": {
+      case "message:created":
+        // Whether it makes the chat unread is unread.ts's to decide.
         room.emit("message:done", { ...base(chat), messages: e.messages });
-        const newest = Math.max(...e.messages.filter((m) => m.role === "assistant").map((m) => m.id));
-        if (Number.isFinite(newest) && newest > (chat.last_read_message_id ?? 0)) {
-          watch.to(rooms.user(chat.owner_id)).emit("chat:unread", { ...base(chat), parent_chat_id: chat.parent_chat_id, has_unread: true });
-        }
         break;
-      }
       case "queue:updated":
         room.emit("queue:updated", { ...base(chat), queue: e.queue });
         break;
       case "requires_action":
         room.emit("requires_action", { ...base(chat), tool_calls: e.tool_calls });
-        break;
-      case "chat:read":
-        watch.to(rooms.user(chat.owner_id)).emit("chat:unread", { ...base(chat), parent_chat_id: chat.parent_chat_id, has_unread: e.has_unread });
         break;
       default:
         break;

@@ -5,6 +5,7 @@ import { namespaces, type NotificationView } from "../../client-kit/index.ts";
 import { AutoArchive } from "../../src/chats/auto-archive-service.ts";
 import { ChatOrganizer } from "../../src/chats/chat-organizer.ts";
 import { Notifications } from "../../src/chats/notifications.ts";
+import { createMemoryInterrupts } from "../../src/chats/interrupts.ts";
 import { queueNames } from "../../jobs/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
@@ -23,7 +24,7 @@ describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
   let clock = new Date("2026-11-24T09:00:00Z");
   beforeAll(async () => {
     srv = await startTestServer({ ...mode, clock: () => clock });
-    run = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events), new Notifications(srv.db.prisma, srv.events));
+    run = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events, createMemoryInterrupts()), new Notifications(srv.db.prisma, srv.events));
   });
   afterAll(() => srv?.close());
 
@@ -87,7 +88,7 @@ describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
     await run.run(new Date("2027-01-20T08:00:00Z")); // what earlier tests left behind
     const ids = [];
     for (const day of ["05", "03", "04", "02"]) ids.push(await idleChat(`Limited ${day}`, `2027-01-${day}T12:00:00Z`));
-    const limited = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events), new Notifications(srv.db.prisma, srv.events), () => new Date("2027-01-20T08:00:00Z"), 2);
+    const limited = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events, createMemoryInterrupts()), new Notifications(srv.db.prisma, srv.events), () => new Date("2027-01-20T08:00:00Z"), 2);
     const first = await limited.run();
     expect(first.archived).toEqual([ids[3], ids[1]]); // the 2nd and the 3rd
     const second = await limited.run();

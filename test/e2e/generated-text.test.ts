@@ -121,8 +121,9 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
     expect(after.version).toBeGreaterThan(before.version);
   });
 
-  it("the echo model writes no titles or summaries (it would only repeat the prompt); the notification says so generically", async () => {
-    await srv.api(`/api/v1/model-configs/${quickModelId}`, { method: "PATCH", json: { quick_generation: false } });
+  it("with only the echo model usable, no titles or summaries are written (echo would only repeat the prompt); the notification says so generically", async () => {
+    // Echo is chosen only when no real model is usable: disable both real ones.
+    for (const id of [quickModelId, slowModelId]) await srv.api(`/api/v1/model-configs/${id}`, { method: "PATCH", json: { enabled: false } });
     try {
       const { chat } = await createChat(srv, { content: "echo only" }); // the default echo model
       await waitFor(async () => (await srv.db.prisma.notification.count({ where: { chatId: chat.id } })) === 1, { timeoutMs: 15_000 });
@@ -134,7 +135,49 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
       expect(res.status).toBe(422);
       expect((await body(res)).error.message).toMatch(/echo model/);
     } finally {
-      await srv.api(`/api/v1/model-configs/${quickModelId}`, { method: "PATCH", json: { quick_generation: true } });
+      for (const id of [quickModelId, slowModelId]) await srv.api(`/api/v1/model-configs/${id}`, { method: "PATCH", json: { enabled: true } });
+    }
+  });
+
+  it("one quick-generation model per organization: marking one unmarks the other, and the database refuses two", async () => {
+    const quickOnes = async () => (await body(await srv.api("/api/v1/model-configs"))).model_configs.filter((m: { quick_generation: boolean }) => m.quick_generation).map((m: { id: string }) => m.id);
+    expect(await quickOnes()).toEqual([quickModelId]); // the echo model gave the mark up too
+    const other = (await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true })).modelId;
+    expect(await quickOnes()).toEqual([other]);
+    expect((await srv.api(`/api/v1/model-configs/${quickModelId}`, { method: "PATCH", json: { quick_generation: true } })).status).toBe(200);
+    expect(await quickOnes()).toEqual([quickModelId]);
+    await expect(srv.db.prisma.modelConfig.update({ where: { id: other }, data: { quickGeneration: true } })).rejects.toThrow();
+    expect(await quickOnes()).toEqual([quickModelId]);
+  });
+
+  it("the built-in echo model yields to the first real model: titles and summaries come from it", async () => {
+    const fresh = await startTestServer(mode);
+    try {
+      const models = async () => (await body(await fresh.api("/api/v1/model-configs"))).model_configs as { id: string; model: string; is_default: boolean; quick_generation: boolean }[];
+      const [echo] = await models();
+      expect([echo!.model, echo!.is_default, echo!.quick_generation]).toEqual(["echo", true, true]);
+      // A real provider, marked neither default nor quick: echo stays the default for chats, not for titles.
+      const { modelId } = await addModel(fresh, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick" });
+      expect((await models()).map((m) => [m.model, m.is_default, m.quick_generation])).toEqual([
+        ["echo", true, false],
+        ["openai-model", false, false],
+      ]);
+      const before = quick.requests.length;
+      const { chat } = await createChat(fresh, { content: "how do I deploy this app?" }); // runs on echo
+      const named = await waitFor(async () => {
+        const c = await getChat(fresh, chat.id);
+        return c.title_source === "generated" && c.last_turn_summary !== null ? c : null;
+      }, { timeoutMs: 15_000, message: "no title or summary from the real model" });
+      expect(named).toMatchObject({ title: "Deploying the app", last_turn_summary: "Explained the deployment steps", last_model_config_id: echo!.id });
+      expect(quick.requests.slice(before).every((r) => (r.body as { model: string }).model === "openai-model")).toBe(true);
+      // Marking it the default takes that from echo too.
+      expect((await fresh.api(`/api/v1/model-configs/${modelId}`, { method: "PATCH", json: { is_default: true } })).status).toBe(200);
+      expect((await models()).map((m) => [m.model, m.is_default])).toEqual([
+        ["echo", false],
+        ["openai-model", true],
+      ]);
+    } finally {
+      await fresh.close();
     }
   });
 

@@ -2,12 +2,13 @@
 // route, with the same validation and errors; plus the organizing commands at work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { commandRoutes, namespaces, type ClientToServerEvents, type ServerToClientEvents } from "../../client-kit/index.ts";
+import { commandRoutes, namespaces, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
+import { waitFor } from "../support/wait.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const missingChat = "00000000-0000-4000-8000-000000000000";
@@ -104,5 +105,43 @@ describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
     expect((await srv.api(`/api/v1/chats/${a}/queue/${q.queued_message.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await body(await srv.api(`/api/v1/chats/${a}/queue`))).queued_messages).toEqual([]);
     expect((await ack(sock, "queue:delete", { chat_id: a, queued_id: q.queued_message.id })).error.code).toBe("not_found");
+  });
+
+  it("label and pin changes reach the watch stream: the chat and every neighbour a pin change moved", async () => {
+    const labelled: WatchEvent[] = [];
+    const pinned = new Map<string, WatchEvent>();
+    sock.on("chat:labels", (e) => labelled.push(e));
+    sock.on("chat:pin_order", (e) => pinned.set(e.chat_id, e));
+    const ids = [];
+    for (const content of ["p", "q", "r"]) ids.push((await createChat(srv, { content })).chat.id);
+    for (const id of ids) await waitForStatus(srv, id, "waiting");
+    const [p, q, r] = ids as [string, string, string];
+    // Each chat's latest pin_order event says what the database says (no event: never pinned).
+    const agree = (live: string[]) =>
+      waitFor(
+        async () => {
+          for (const id of live) if ((pinned.get(id)?.chat.pin_order ?? 0) !== (await getChat(srv, id)).pin_order) return false;
+          return true;
+        },
+        { message: "a dashboard's pin positions differ from the database" },
+      );
+
+    const relabelled = await ack(sock, "chat:update", { chat_id: p, labels: { team: "core", tier: "1" } });
+    expect(relabelled.ok).toBe(true);
+    const e = await waitFor(() => labelled.find((x) => x.chat_id === p));
+    expect(e.chat.labels).toEqual({ team: "core", tier: "1" });
+    expect(e.version).toBe(relabelled.data.version);
+    expect(e.updated_at).toBe(relabelled.data.updated_at);
+
+    for (const id of ids) expect((await srv.api(`/api/v1/chats/${id}`, { method: "PATCH", json: { pin_order: 1 } })).status).toBe(200);
+    await agree(ids);
+    const before = pinned.get(p)!.version;
+    await srv.api(`/api/v1/chats/${r}`, { method: "PATCH", json: { pin_order: 1 } }); // r to the top: p and q move down
+    await agree(ids);
+    expect(pinned.get(p)!.version).toBeGreaterThan(before);
+    expect((await ack(sock, "chat:archive", { chat_id: r })).ok).toBe(true); // the top one leaves: the others move up
+    await agree([p, q]);
+    expect((await srv.api(`/api/v1/chats/${p}`, { method: "DELETE" })).status).toBe(200);
+    await agree([q]);
   });
 });

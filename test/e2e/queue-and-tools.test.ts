@@ -1,11 +1,13 @@
 // Queued messages with per-turn models, automatic and manual promotion (every
 // branch), dynamic tools with requires_action, concurrency and archived refusals.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namespaces } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, createChat, listMessages, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 import { describeModes, serviceModes } from "../support/modes.ts";
 
@@ -17,14 +19,18 @@ const text = (m: { content: { type: string; text?: string }[] }) => m.content.ma
 describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let openai: OpenAiFake;
+  let quick: OpenAiFake;
   let slow: string;
   beforeAll(async () => {
-    [srv, openai] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake()]);
+    [srv, openai, quick] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake(), startOpenAiFake()]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
+    // Titles and summaries go to a real model once there is one: keep them off the scripted fake.
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
   });
   afterAll(async () => {
     await srv?.close();
     await openai?.close();
+    await quick?.close();
   });
 
   const send = (chatId: string, json: Record<string, unknown>) => srv.api(`/api/v1/chats/${chatId}/messages`, { method: "POST", json });
@@ -98,6 +104,62 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     expect(text(msgs[1]).length).toBeLessThan(`Echo: ${words(200, "r")}`.length); // partial kept
     expect(text(msgs[2])).toBe("jump the queue");
     expect(text(msgs[4])).toBe("first in line");
+  });
+
+  it("stop leaves the queue alone: the turn keeps its partial answer, then the queued messages run", async () => {
+    const { chat } = await createChat(srv, { content: words(200, "s"), model_config_id: slow });
+    await waitForStatus(srv, chat.id, "running");
+    await send(chat.id, { content: "next 0" });
+    await send(chat.id, { content: "next 1" });
+    expect((await srv.api(`/api/v1/chats/${chat.id}/interrupt`, { method: "POST" })).status).toBe(200);
+    await idle(chat.id);
+    const msgs = await listMessages(srv, chat.id);
+    expect(msgs.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+    expect(text(msgs[1]).length).toBeLessThan(`Echo: ${words(200, "s")}`.length);
+    expect(msgs.slice(2).map(text)).toEqual(["next 0", "Echo: next 0", "next 1", "Echo: next 1"]);
+  });
+
+  it("stop with clear_queue ends the turn and deletes the queue in one go, over REST and the socket, idempotently", async () => {
+    const queueOf = async (chatId: string) => (await body(await srv.api(`/api/v1/chats/${chatId}/queue`))).queued_messages;
+    const viewer = srv.socket(namespaces.chat);
+    await nextEvent(viewer, "connect");
+    const cleared: { chat_id: string; queue: unknown[] }[] = [];
+    viewer.on("queue:updated", (e) => cleared.push(e));
+
+    // REST, with an idempotency key.
+    const { chat } = await createChat(srv, { content: words(200, "c"), model_config_id: slow });
+    await waitForStatus(srv, chat.id, "running");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expect(await (viewer as any).timeout(10_000).emitWithAck("join", { chat_id: chat.id })).toMatchObject({ ok: true });
+    for (let i = 0; i < 3; i++) expect((await send(chat.id, { content: `doomed ${i}` })).status).toBe(202);
+    const stop = (json: unknown) => srv.api(`/api/v1/chats/${chat.id}/interrupt`, { method: "POST", json, headers: { "idempotency-key": `stop-${chat.id}` } });
+    const res = await stop({ clear_queue: true });
+    expect(res.status).toBe(200);
+    const first = await body(res);
+    expect(["interrupting", "waiting"]).toContain(first.status);
+    expect(await queueOf(chat.id)).toEqual([]);
+    await waitFor(() => cleared.some((e) => e.chat_id === chat.id && e.queue.length === 0), { message: "no queue:updated with the empty queue" });
+    await idle(chat.id);
+    const msgs = await listMessages(srv, chat.id);
+    expect(msgs.map((m) => m.role)).toEqual(["user", "assistant"]); // the partial answer, and nothing queued ran
+    const again = await stop({ clear_queue: true });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await body(again)).toEqual(first);
+    expect((await body(await stop({}))).error.code).toBe("idempotency_key_reused"); // a stop without the flag is another request
+
+    // The socket twin, with its own key.
+    const other = await createChat(srv, { content: words(200, "d"), model_config_id: slow });
+    await waitForStatus(srv, other.chat.id, "running");
+    for (let i = 0; i < 2; i++) await send(other.chat.id, { content: `also doomed ${i}` });
+    const cmd = { chat_id: other.chat.id, clear_queue: true, idempotency_key: `sock-stop-${other.chat.id}` };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const emit = () => (viewer as any).timeout(10_000).emitWithAck("chat:interrupt", cmd);
+    const a = await emit();
+    expect(a).toMatchObject({ ok: true, data: { id: other.chat.id } });
+    expect(await emit()).toEqual(a);
+    expect(await queueOf(other.chat.id)).toEqual([]);
+    await idle(other.chat.id);
+    expect((await listMessages(srv, other.chat.id)).map((m) => m.role)).toEqual(["user", "assistant"]);
   });
 
   it("manual promotion of a running chat whose worker is gone takes the synchronous path", async () => {

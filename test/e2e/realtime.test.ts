@@ -4,8 +4,8 @@
 // revoked keys, and (with Postgres + Redis) two server processes sharing the work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { namespaces, TurnStreamState, type Ack, type ClientToServerEvents, type JoinSnapshot, type ServerToClientEvents, type StreamEnvelope, type WatchEvent } from "../../client-kit/index.ts";
-import { addModel, createChat, listMessages, waitForStatus } from "../support/chats.ts";
+import { namespaces, TurnStreamState, type Ack, type ClientToServerEvents, type JoinSnapshot, type ServerToClientEvents, type StreamEnvelope, type UnreadEvent, type WatchEvent } from "../../client-kit/index.ts";
+import { addModel, createChat, getChat, listMessages, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
@@ -48,6 +48,43 @@ function follow(s: Client) {
       return a.data;
     },
   };
+}
+
+/**
+ * A chat the owner has open stays read while an answer arrives: the cursor follows it and
+ * the dashboard (on `dashSrv`) gets no `chat:unread` true; after leaving, the next answer
+ * makes it unread again. The viewer joins once the turn runs, on the server `viewerFor`
+ * picks given the running worker's id (the other process, to cross nodes).
+ */
+async function openChatStaysRead(srv: TestServer, dashSrv: TestServer, modelId: string, viewerFor: (workerId: string) => TestServer) {
+  const dash = await connected(dashSrv.socket(namespaces.chats));
+  const unread: UnreadEvent[] = [];
+  dash.on("chat:unread", (e) => unread.push(e));
+  const { chat } = await createChat(srv, { content: "first question" });
+  await waitForStatus(srv, chat.id, "waiting");
+  const cursor = async () => Number((await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).lastReadMessageId);
+  const send = async (content: string) => (await body(await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content, model_config_id: modelId } }))).chat.version as number;
+
+  const long = Array.from({ length: 100 }, (_, i) => `o${i}`).join(" ");
+  const openFrom = await send(long);
+  const running = await waitForStatus(srv, chat.id, "running");
+  const viewer = await connected(viewerFor(running.worker_id).socket(namespaces.chat));
+  const snap = await follow(viewer).join(chat.id);
+  expect(snap.chat.status, "the turn ended before the viewer joined").toBe("running");
+  await waitForStatus(srv, chat.id, "waiting");
+  const answer = (await listMessages(srv, chat.id)).at(-1);
+  expect(answer.role).toBe("assistant");
+  await waitFor(async () => (await cursor()) === answer.id, { message: "the answer that arrived while the chat was open is not read" });
+  expect((await getChat(srv, chat.id)).has_unread).toBe(false);
+  const listed = (await body(await srv.api("/api/v1/chats?limit=200"))).chats.find((c: { id: string }) => c.id === chat.id);
+  expect(listed.has_unread).toBe(false);
+
+  expect((await ack(viewer, "leave", { chat_id: chat.id })).ok).toBe(true);
+  const closedFrom = await send("asked after leaving");
+  await waitFor(() => unread.some((e) => e.chat_id === chat.id && e.has_unread && e.version >= closedFrom), { timeoutMs: 15_000, message: "no chat:unread after leaving" });
+  expect((await getChat(srv, chat.id)).has_unread).toBe(true);
+  // Events reach the dashboard in order: anything said about the open period came before this.
+  expect(unread.filter((e) => e.chat_id === chat.id && e.has_unread && e.version >= openFrom && e.version < closedFrom)).toEqual([]);
 }
 
 describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
@@ -105,6 +142,10 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
     expect((await srv.api(`/api/v1/chats/${chat.id}`, { method: "DELETE" })).status).toBe(200);
     expect((await deleted).chat_id).toBe(chat.id);
     expect((await srv.api(`/api/v1/chats/${chat.id}`)).status).toBe(404);
+  });
+
+  it("a chat the owner has open stays read while answers arrive; after leaving they make it unread", async () => {
+    await openChatStaysRead(srv, srv, slowModel, () => srv);
   });
 
   it("join mid-turn resumes from the snapshot with no gap and no duplicate, also after a forced disconnect", async () => {
@@ -239,6 +280,11 @@ describeWith(scaledSkip(), "scale-out: two server processes on one Postgres and 
     await b?.close();
     await a?.close();
     await deleteRedisKeys(testRedisUrl()!, `${prefix}:*`);
+  });
+
+  it("a chat open on one process stays read while the other process commits its answer", async () => {
+    const model = (await addModel(a, { kind: "echo", options: { echo_delay_ms: 30 } })).modelId;
+    await openChatStaysRead(a, a, model, (runner) => (runner === a.workers.workerId ? b : a));
   });
 
   it("a dashboard on B sees the chat created on A, and a viewer on B streams its turn", async () => {

@@ -30,6 +30,7 @@ describe.skipIf(!testPostgresUrl())("a Redis outage under load (needs Postgres; 
   let redisProc: ChildProcess | undefined;
   let srv: TestServer;
   let fake: OpenAiFake;
+  let quick: OpenAiFake;
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
 
   const startRedis = async () => {
@@ -44,6 +45,7 @@ describe.skipIf(!testPostgresUrl())("a Redis outage under load (needs Postgres; 
     port = await freePort();
     await startRedis();
     fake = await startOpenAiFake({ defaultReply: { text: Array.from({ length: TOKENS }, (_, i) => `t${i}`).join(" "), tokenDelayMs: 250 } });
+    quick = await startOpenAiFake();
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
         for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l) as { level: number; msg: string });
@@ -61,11 +63,14 @@ describe.skipIf(!testPostgresUrl())("a Redis outage under load (needs Postgres; 
     await srv?.close();
     redisProc?.kill("SIGKILL");
     await fake?.close();
+    await quick?.close();
   });
 
   it("running turns finish without a rerun, join answers, and the outage is two log lines", async () => {
     expect(srv.queues.kind).toBe("bullmq");
     const { modelId } = await addModel(srv, { kind: "openai", base_url: fake.baseURL, api_key: "sk-test" });
+    // Titles and summaries go to a real model once there is one: not to the fake that counts turns.
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
     const ids: string[] = [];
     for (let i = 0; i < CHATS; i++) ids.push((await createChat(srv, { content: `long turn ${i}`, model_config_id: modelId })).chat.id);
     await waitFor(() => fake.requests.filter((r) => r.firstTokenAt !== null).length === CHATS, { timeoutMs: 20_000, message: "turns never streamed" });

@@ -10,8 +10,9 @@ import { addModel, createChat, listMessages, waitForStatus, type ModelSetup } fr
 import { dbDrivers } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";
+import { dbModes, describeModes } from "../support/modes.ts";
 
-describe.each(dbDrivers)("turn endings on %s", (db) => {
+describeModes(dbModes(), "turn endings on $db", ({ db }) => {
   let srv: TestServer;
   let openai: OpenAiFake;
   let anthropic: AnthropicFake;

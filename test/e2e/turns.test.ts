@@ -29,14 +29,18 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
   let srv: TestServer;
   let openai: OpenAiFake;
   let anthropic: AnthropicFake;
+  let quick: OpenAiFake;
   const statuses = new Map<string, string[]>();
 
   beforeAll(async () => {
-    [srv, openai, anthropic] = await Promise.all([
+    [srv, openai, anthropic, quick] = await Promise.all([
       startTestServer({ ...mode, env: { HEARTBEAT_INTERVAL_MS: "200" } }),
       startOpenAiFake({ apiKey: "sk-central-openai-key" }),
       startAnthropicFake({ apiKey: "sk-ant-central-key" }),
+      startOpenAiFake(),
     ]);
+    // Titles and summaries go to a real model once there is one: keep them off the scripted fakes.
+    await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
     srv.events.on("event", (e) => {
       if (e.type === "chat:status") statuses.set(e.chat.id, [...(statuses.get(e.chat.id) ?? []), e.chat.status]);
     });
@@ -45,6 +49,7 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
     await srv?.close();
     await openai?.close();
     await anthropic?.close();
+    await quick?.close();
   });
 
   const kinds = [

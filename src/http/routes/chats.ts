@@ -1,7 +1,7 @@
 // /api/v1/chats: thin translators into the chat service.
 import { Router } from "express";
 import { z } from "zod";
-import { createChatSchema, diffStatusSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
+import { createChatSchema, diffStatusSchema, interruptSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
 import { latestByLabel, listChats, MAX_LIST } from "../../chats/chat-list.ts";
 import { parseChatSearch } from "../../domain/search-query.ts";
 import { parseInput } from "../../domain/validate.ts";
@@ -112,7 +112,9 @@ export function chatRoutes({ chats, organizer, queue, toolResults, extras, texts
     "/chats/:id/interrupt",
     idempotent(idempotency, "chat:interrupt", (req, res) => {
       const { id } = parseInput(chatParams, req.params, "path");
-      return { request: { chat_id: id }, run: async () => ({ status: 200, body: await chats.interrupt(principalOf(res), id) }) };
+      // The body is optional: a bare POST stops the turn and leaves the queue.
+      const body = parseInput(interruptSchema, req.body ?? {});
+      return { request: { chat_id: id, ...body }, run: async () => ({ status: 200, body: await chats.interrupt(principalOf(res), id, { clearQueue: body.clear_queue }) }) };
     }),
   );
 
