@@ -21,7 +21,7 @@ describe.each(modes)("queue, promotion and dynamic tools on $db (redis: $redis)"
   let openai: OpenAiFake;
   let slow: string;
   beforeAll(async () => {
-    [srv, openai] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake()]);
+    [srv, openai] = await Promise.all([startTestServer({ ...mode, env: { HEARTBEAT_INTERVAL_MS: "1000", STALE_AFTER_MS: "3000" } }), startOpenAiFake()]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
   });
   afterAll(async () => {

@@ -27,7 +27,7 @@ import { waitFor } from "../support/wait.ts";
 describe.each(dbDrivers)("recovery sweep on %s", (db) => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ db, env: { STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
+    srv = await startTestServer({ db, env: { HEARTBEAT_INTERVAL_MS: "150", STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
   });
   afterAll(() => srv?.close());
 
@@ -247,7 +247,7 @@ describe.each(pg && redis ? [{ pg }] : [])("Redis restarted without its data", (
   beforeAll(async () => {
     port = await freePort();
     await startRedis();
-    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
+    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, HEARTBEAT_INTERVAL_MS: "300", STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
   });
   afterAll(async () => {
     await srv?.close();
