@@ -22,6 +22,8 @@ export const errorStatus = {
   /** Same Idempotency-Key reused with a different request. */
   idempotency_key_reused: 409,
   payload_too_large: 413,
+  /** The request line and headers together are over Node's limit (a URL tens of kilobytes long). */
+  headers_too_large: 431,
   /** A Content-Encoding or charset the server does not decode. */
   unsupported_media_type: 415,
   /** Unknown, disabled or unusable model config / provider. */

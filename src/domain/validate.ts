@@ -15,18 +15,22 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   throw new AppError("validation_failed", `invalid ${where}: ${details[0]!.path} ${details[0]!.message}`, details);
 }
 
-type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+type Issue = { path: PropertyKey[]; message: string; code?: string; expected?: unknown; errors?: Issue[][] };
 
 /**
  * A union whose every option but one failed only on the value's type (content given
  * as a string, not an array) reports that option's own issues: "must not contain
- * NUL", not "Invalid input".
+ * NUL", not "Invalid input"; one whose every option did names the types it takes.
  */
 function flatten(issues: readonly Issue[]): Issue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== "invalid_union" || !issue.errors) return [issue];
     const typeMismatch = (branch: Issue[]) => branch.length === 1 && branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0;
     const relevant = issue.errors.filter((branch) => !typeMismatch(branch));
+    if (relevant.length === 0) {
+      const expected = [...new Set(issue.errors.map((b) => String(b[0]!.expected)))];
+      return [{ ...issue, message: `Invalid input: expected ${expected.join(" or ")}` }];
+    }
     if (relevant.length !== 1) return [issue];
     return flatten(relevant[0]!).map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
   });

@@ -14,7 +14,7 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const e = fromBodyParser(err) ?? toAppError(err);
+    const e = fromHttpLayer(err) ?? toAppError(err);
     if (e.code === "internal") logger.error({ err: e.cause ?? err }, "unhandled error");
     const retryMs = retryAfterMs(e);
     if (retryMs !== undefined) {
@@ -25,24 +25,23 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-interface BodyParserError {
+interface HttpLayerError {
   type?: string;
   status?: number;
-  expose?: boolean;
   code?: string;
   encoding?: string;
-  charset?: string;
 }
 
 /**
- * express.json() fails with http-errors: `type` says why, `status` is 4xx for the
- * client's faults (`expose`). A body whose Content-Encoding it does not have (a
- * "gzip" body that is not gzip) fails in zlib and arrives as a plain 400 with zlib's
- * `code`. Every 4xx of the parser is the client's: none of them may become a 500.
+ * Errors of Express's own layers, which are the client's fault whenever they carry a
+ * 4xx `status`: express.json() fails with http-errors whose `type` says why (a body
+ * whose Content-Encoding it does not have fails in zlib and arrives as a plain 400
+ * with zlib's `code`), and the router fails a path segment it cannot percent-decode
+ * with a URIError of status 400. None of them may become a 500.
  */
-function fromBodyParser(err: unknown): AppError | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const e = err as BodyParserError;
+function fromHttpLayer(err: unknown): AppError | undefined {
+  if (typeof err !== "object" || err === null || err instanceof AppError) return undefined;
+  const e = err as HttpLayerError;
   switch (e.type) {
     case "entity.parse.failed":
       return new AppError("invalid_json", "request body is not valid JSON");
@@ -57,9 +56,8 @@ function fromBodyParser(err: unknown): AppError | undefined {
     case "request.size.invalid":
       return new AppError("bad_request", "the request body is not as long as its Content-Length says");
   }
-  if (e.expose === true && typeof e.status === "number" && e.status >= 400 && e.status < 500) {
-    const decoding = typeof e.code === "string" && (e.code.startsWith("Z_") || e.code.startsWith("ERR_BROTLI") || e.code.startsWith("ERR__"));
-    return new AppError("bad_request", decoding ? "request body does not match its Content-Encoding" : "malformed request body");
-  }
-  return undefined;
+  if (typeof e.status !== "number" || e.status < 400 || e.status >= 500) return undefined;
+  if (err instanceof URIError) return new AppError("bad_request", "the request path is not valid percent-encoded UTF-8");
+  const decoding = typeof e.code === "string" && (e.code.startsWith("Z_") || e.code.startsWith("ERR_BROTLI") || e.code.startsWith("ERR__"));
+  return new AppError("bad_request", decoding ? "request body does not match its Content-Encoding" : "malformed request");
 }

@@ -114,6 +114,9 @@ const restCases: RestCase[] = [
     raw: { body: '{"content":"hi"}', headers: { "content-type": "application/json", "content-encoding": "zstd-ish" } },
     status: 415,
   },
+  // Found by the fuzzer: a path segment that is not percent-encoded UTF-8, a URL over Node's header limit.
+  { name: "a path segment that does not percent-decode", method: "GET", path: () => "/chats/%E0%A4%A" },
+  { name: "a URL of 20 kB", method: "GET", path: () => `/chats?q=${"a".repeat(20_000)}`, status: 431 },
   // 8. Blank content, as a string or as parts.
   { name: "whitespace-only content", method: "POST", path: () => "/chats", json: () => ({ content: "   " }), field: "body.content" },
   { name: "whitespace-only text parts", method: "POST", path: () => "/chats", json: () => ({ content: [{ type: "text", text: " \n " }] }), field: "body.content" },
