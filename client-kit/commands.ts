@@ -22,7 +22,7 @@ export const dynamicToolSchema = z
   .object({
     name: text({ max: 64 }).regex(TOOL_NAME_RE, "tool names start with a letter, then up to 63 letters, digits, _ or -"),
     description: text({ max: 1024 }).default(""),
-    parameters: jsonObject({ maxBytes: MAX_TOOL_SCHEMA_BYTES })
+    parameters: jsonObject({ maxChars: MAX_TOOL_SCHEMA_BYTES })
       .refine((s) => s["type"] === undefined || s["type"] === "object", "parameters must be a JSON schema of type object")
       .default({ type: "object", properties: {} }),
   })
@@ -96,7 +96,7 @@ export const toolResultSchema = z
   .object({
     tool_call_id: text({ min: 1, max: 200 }),
     /** Any JSON value; shown to the model as the tool's result. */
-    output: json({ maxBytes: MAX_TOOL_RESULTS_BYTES }),
+    output: json({ maxChars: MAX_TOOL_RESULTS_BYTES }),
     is_error: z.boolean().optional(),
   })
   .strict();

@@ -39,8 +39,8 @@ export function text({ min = 0, max, trim = false }: TextOptions) {
 
 /** An http:// or https:// URL of at most `max` characters, checked as text too. */
 export function httpUrl({ max }: { max: number }) {
-  return z
-    .url({ protocol: z.regexes.httpProtocol, error: (issue) => (issue.code === "invalid_format" ? "must be an http:// or https:// URL" : undefined) }).superRefine(refuseBadText).max(max);
+  const error = (issue: { code: string }) => (issue.code === "invalid_format" ? "must be an http:// or https:// URL" : undefined);
+  return z.url({ protocol: z.regexes.httpProtocol, error }).superRefine(refuseBadText).max(max);
 }
 
 /** Postgres INTEGER. */
@@ -53,8 +53,8 @@ export function int32({ min = 0, max = INT32_MAX }: { min?: number; max?: number
 
 export interface JsonOptions {
   /** Largest serialized size, in characters. */
-  maxBytes: number;
-  /** Deepest nesting of arrays and objects; default 32. */
+  maxChars: number;
+  /** Deepest nesting of arrays and objects; default 64. */
   maxDepth?: number;
 }
 
@@ -70,7 +70,7 @@ export function jsonObject(opts: JsonOptions) {
 
 // Walks the raw value before zod's own JSON check sees it: a value nested thousands
 // deep is refused here instead of exhausting the stack there.
-function checkedJson({ maxBytes, maxDepth = 32 }: JsonOptions) {
+function checkedJson({ maxChars, maxDepth = 64 }: JsonOptions) {
   return z.unknown().superRefine((value, ctx) => {
     const problem = jsonTextProblem(value, maxDepth);
     if (problem) {
@@ -78,7 +78,7 @@ function checkedJson({ maxBytes, maxDepth = 32 }: JsonOptions) {
       return;
     }
     const size = JSON.stringify(value)?.length ?? 0;
-    if (size > maxBytes) ctx.addIssue({ code: "custom", message: `must be at most ${maxBytes} characters as JSON (got ${size})` });
+    if (size > maxChars) ctx.addIssue({ code: "custom", message: `must be at most ${maxChars} characters as JSON (got ${size})` });
   });
 }
 
