@@ -2,12 +2,13 @@
 // socket commands are the same schemas, so both edges validate identically.
 import { z } from "zod";
 import { inputContentSchema } from "./message-parts.ts";
+import { httpUrl, int32, json, jsonObject, text } from "./fields.ts";
 
 // ---- Labels: a flat string -> string map.
 export const MAX_LABELS = 50;
 export const LABEL_KEY_RE = /^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/;
-export const labelKeySchema = z.string().min(1).max(64).regex(LABEL_KEY_RE, "label keys start with a letter or digit, then letters, digits, . _ / -");
-export const labelValueSchema = z.string().min(1).max(256);
+export const labelKeySchema = text({ min: 1, max: 64 }).regex(LABEL_KEY_RE, "label keys start with a letter or digit, then letters, digits, . _ / -");
+export const labelValueSchema = text({ min: 1, max: 256 });
 export const labelsSchema = z
   .record(labelKeySchema, labelValueSchema)
   .refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
@@ -19,12 +20,10 @@ const MAX_TOOL_SCHEMA_BYTES = 16_384;
 export const TOOL_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 export const dynamicToolSchema = z
   .object({
-    name: z.string().regex(TOOL_NAME_RE, "tool names start with a letter, then up to 63 letters, digits, _ or -"),
-    description: z.string().max(1024).default(""),
-    parameters: z
-      .record(z.string(), z.unknown())
+    name: text({ max: 64 }).regex(TOOL_NAME_RE, "tool names start with a letter, then up to 63 letters, digits, _ or -"),
+    description: text({ max: 1024 }).default(""),
+    parameters: jsonObject({ maxChars: MAX_TOOL_SCHEMA_BYTES })
       .refine((s) => s["type"] === undefined || s["type"] === "object", "parameters must be a JSON schema of type object")
-      .refine((s) => JSON.stringify(s).length <= MAX_TOOL_SCHEMA_BYTES, `parameters schema over ${MAX_TOOL_SCHEMA_BYTES} bytes`)
       .default({ type: "object", properties: {} }),
   })
   .strict();
@@ -42,17 +41,20 @@ export const dynamicToolsSchema = z
 
 const uuid = z.uuid();
 /** Optional client-chosen key: a repeat with the same key acts once. */
-const idempotencyKey = z.string().min(1).max(200).optional();
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,200}$/, "must be 1-200 printable ASCII characters")
+  .optional();
 
 export const createChatSchema = z
   .object({
     content: inputContentSchema,
     model_config_id: uuid.optional(),
-    title: z.string().trim().min(1).max(200).optional(),
+    title: text({ min: 1, max: 200, trim: true }).optional(),
     labels: labelsSchema.optional(),
     client_type: z.enum(["ui", "api"]).optional(),
     dynamic_tools: dynamicToolsSchema.optional(),
-    system_prompt: z.string().max(128 * 1024).optional(),
+    system_prompt: text({ max: 128 * 1024 }).optional(),
     idempotency_key: idempotencyKey,
   })
   .strict();
@@ -88,7 +90,7 @@ export const listMessagesQuerySchema = z
 
 export const updateChatSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
+    title: text({ min: 1, max: 200, trim: true }).optional(),
     /** Replaces all labels; `{}` clears them; absent leaves them. */
     labels: labelsSchema.optional(),
     /** 0 unpins; on an unpinned chat any n > 0 appends at the end; on a pinned one it moves (clamped). */
@@ -99,11 +101,14 @@ export const updateChatSchema = z
   .refine((u) => u.title !== undefined || u.labels !== undefined || u.pin_order !== undefined, "nothing to update: give title, labels or pin_order");
 export type UpdateChatCommand = z.input<typeof updateChatSchema>;
 
+/** All results of one submission together, as JSON. */
+const MAX_TOOL_RESULTS_BYTES = 1_000_000;
+
 export const toolResultSchema = z
   .object({
-    tool_call_id: z.string().min(1).max(200),
+    tool_call_id: text({ min: 1, max: 200 }),
     /** Any JSON value; shown to the model as the tool's result. */
-    output: z.json(),
+    output: json({ maxChars: MAX_TOOL_RESULTS_BYTES }),
     is_error: z.boolean().optional(),
   })
   .strict();
@@ -115,24 +120,19 @@ export const submitToolResultsSchema = z
     idempotency_key: idempotencyKey,
   })
   .strict()
-  .refine((b) => JSON.stringify(b.results).length <= 1_000_000, "tool results over 1 MB");
+  .refine((b) => JSON.stringify(b.results).length <= MAX_TOOL_RESULTS_BYTES, "tool results over 1 MB");
 
 export const diffStatusSchema = z
   .object({
-    url: z
-      .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL")
-      .max(2048)
-      .optional(),
-    pr_number: z.number().int().positive().max(2_147_483_647).optional(),
-    pr_title: z.string().max(1024).optional(),
+    url: httpUrl({ max: 2048 }).optional(),
+    pr_number: int32({ min: 1 }).optional(),
+    pr_title: text({ max: 1024 }).optional(),
     pr_state: z.enum(["open", "merged", "closed", "draft"]).optional(),
-    remote_origin: z.string().max(2048).optional(),
-    branch: z.string().max(512).optional(),
-    additions: z.number().int().min(0).optional(),
-    deletions: z.number().int().min(0).optional(),
-    changed_files: z.number().int().min(0).optional(),
+    remote_origin: text({ max: 2048 }).optional(),
+    branch: text({ max: 512 }).optional(),
+    additions: int32().optional(),
+    deletions: int32().optional(),
+    changed_files: int32().optional(),
     idempotency_key: idempotencyKey,
   })
   .strict();

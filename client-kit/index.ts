@@ -2,6 +2,7 @@
 export * from "./protocol.ts";
 export * from "./commands.ts";
 export * from "./message-parts.ts";
+export * from "./fields.ts";
 export * from "./merge.ts";
 export * from "./stream-state.ts";
 export * from "./reconnect.ts";

@@ -3,6 +3,7 @@
 // Clients may only send the narrow input union (text for now); the rest is
 // produced by the server (model output, tool calls and results).
 import { z } from "zod";
+import { text } from "./fields.ts";
 
 export const textPartSchema = z.object({ type: z.literal("text"), text: z.string() });
 export const reasoningPartSchema = z.object({ type: z.literal("reasoning"), text: z.string() });
@@ -31,16 +32,19 @@ export type MessagePart = z.infer<typeof messagePartSchema>;
 /** Largest text a client may send in one message (characters). */
 export const MAX_INPUT_TEXT = 100_000;
 
-/** What a client may send as message content: a string, or text parts. */
-export const inputContentSchema = z.union([
-  z.string().min(1).max(MAX_INPUT_TEXT).transform((text): MessagePart[] => [{ type: "text", text }]),
-  z
-    .array(z.object({ type: z.literal("text"), text: z.string().max(MAX_INPUT_TEXT) }).strict())
-    .min(1)
-    .max(50)
-    .refine((parts) => parts.some((p) => p.text.trim() !== ""), "message has no text")
-    .transform((parts): MessagePart[] => parts),
-]);
+const inputText = text({ max: MAX_INPUT_TEXT });
+
+/**
+ * What a client may send as message content: a string, or text parts. One rule for
+ * both forms: a message whose text is blank (empty or whitespace only) is refused.
+ */
+export const inputContentSchema = z
+  .union([
+    inputText.transform((t): TextPart[] => [{ type: "text", text: t }]),
+    z.array(z.object({ type: z.literal("text"), text: inputText }).strict()).min(1).max(50),
+  ])
+  .refine((parts) => parts.some((p) => p.text.trim() !== ""), "message has no text (it is empty or only whitespace)")
+  .transform((parts): MessagePart[] => parts);
 
 /** Reads stored content defensively: legacy or foreign rows may not be an array. */
 export function partsOf(content: unknown): MessagePart[] {

@@ -62,6 +62,9 @@ const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>;
 
+/** Heartbeats a live worker may miss (a slow statement, a GC pause) before its chats count as stale. */
+export const STALE_HEARTBEATS = 3;
+
 export interface Config {
   port: number;
   host: string;
@@ -106,6 +109,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid ${name}: ${issue.message}`);
   }
   const e = parsed.data;
+  // The recovery sweep takes a chat whose heartbeat is older than STALE_AFTER_MS; a live
+  // worker must get a few heartbeats in before that, or processes steal their own turns.
+  if (e.STALE_AFTER_MS < STALE_HEARTBEATS * e.HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigError(
+      `invalid STALE_AFTER_MS: must be at least ${STALE_HEARTBEATS} × HEARTBEAT_INTERVAL_MS (${STALE_HEARTBEATS * e.HEARTBEAT_INTERVAL_MS} ms), else live turns are taken for dead ones`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,

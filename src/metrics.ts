@@ -41,9 +41,13 @@ export function createMetrics(queues: QueueDriver): Metrics {
     registers,
     async collect() {
       const names = Object.values(queueNames);
-      const counts = await Promise.all(names.map((q) => queues.counts(q)));
+      // A queue that cannot be counted (its driver closed, Redis away) drops out of
+      // this scrape instead of failing it: the rest is what an operator needs then.
+      const counts = await Promise.all(names.map((q) => queues.counts(q).catch(() => undefined)));
+      this.reset();
       names.forEach((queue, i) => {
-        for (const state of ["waiting", "active", "delayed"] as const) this.set({ queue, state }, counts[i]![state]);
+        const c = counts[i];
+        if (c) for (const state of ["waiting", "active", "delayed"] as const) this.set({ queue, state }, c[state]);
       });
     },
   });

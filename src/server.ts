@@ -1,6 +1,7 @@
 // Composition root as a function: config -> db -> queues -> http + sockets -> workers.
 // main.ts calls it for the real process; tests call it with port 0 and their own db.
 import { createServer, type Server as HttpServer } from "node:http";
+import type { Express } from "express";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
@@ -11,6 +12,7 @@ import { resolveSecretKey, resolveWorkerId } from "./auth/data-dir.ts";
 import { createSecretBox, type SecretBox } from "./auth/secret-box.ts";
 import { bootstrap, saveAdminKey, type BootstrapResult } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
+import { answerClientErrors } from "./http/client-errors.ts";
 import { createRealtime, type IoServer } from "./realtime/server.ts";
 import { startFanout } from "./realtime/fanout.ts";
 import { startUnreadTracking } from "./realtime/unread.ts";
@@ -58,6 +60,8 @@ export interface StartOptions {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The Express app (tests list its routes). */
+  readonly app: Express;
   readonly db: Database;
   readonly io: IoServer;
   readonly queues: QueueDriver;
@@ -208,6 +212,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ],
     });
     const httpServer = createServer(app);
+    answerClientErrors(httpServer);
     const { io, sessions } = createRealtime(httpServer, {
       sessionSweepIntervalMs: config.sessionSweepIntervalMs,
       prisma: db.prisma,
@@ -242,6 +247,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     return {
       url,
       port,
+      app,
       db,
       io,
       queues,

@@ -1,18 +1,17 @@
 // Request bodies for providers, model configs and personal keys.
 import { z } from "zod";
+import { httpUrl, int32, text } from "../../client-kit/fields.ts";
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http(s) URL");
-const secret = z.string().min(1).max(1000);
-const price = z.number().int().min(0).max(1_000_000_000);
+const baseUrl = httpUrl({ max: 2048 });
+const secret = text({ min: 1, max: 1000 });
+const price = int32({ max: 1_000_000_000 });
+const name = text({ min: 1, max: 100, trim: true });
 
 export const createProviderSchema = z
   .object({
     kind: z.enum(["openai", "anthropic", "openai_compatible", "echo"]),
-    name: z.string().trim().min(1).max(100),
-    base_url: httpUrl.optional(),
+    name,
+    base_url: baseUrl.optional(),
     api_key: secret.optional(),
     require_user_key: z.boolean().optional(),
     allow_user_key: z.boolean().optional(),
@@ -26,8 +25,8 @@ export type CreateProvider = z.infer<typeof createProviderSchema>;
 
 export const updateProviderSchema = z
   .object({
-    name: z.string().trim().min(1).max(100).optional(),
-    base_url: httpUrl.nullable().optional(),
+    name: name.optional(),
+    base_url: baseUrl.nullable().optional(),
     api_key: secret.nullable().optional(),
     require_user_key: z.boolean().optional(),
     allow_user_key: z.boolean().optional(),
@@ -40,19 +39,19 @@ export type UpdateProvider = z.infer<typeof updateProviderSchema>;
 
 const modelOptions = z
   .object({
-    max_output_tokens: z.number().int().min(1).max(1_000_000).optional(),
+    max_output_tokens: int32({ min: 1, max: 1_000_000 }).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    system_prompt: z.string().max(128 * 1024).optional(),
-    echo_delay_ms: z.number().int().min(0).max(10_000).optional(),
+    system_prompt: text({ max: 128 * 1024 }).optional(),
+    echo_delay_ms: int32({ max: 10_000 }).optional(),
   })
   .strict();
 
 export const createModelConfigSchema = z
   .object({
     provider_id: z.uuid(),
-    model: z.string().trim().min(1).max(200),
-    display_name: z.string().trim().min(1).max(200).optional(),
-    context_limit: z.number().int().min(1).max(100_000_000),
+    model: text({ min: 1, max: 200, trim: true }),
+    display_name: text({ min: 1, max: 200, trim: true }).optional(),
+    context_limit: int32({ min: 1, max: 100_000_000 }),
     enabled: z.boolean().optional(),
     is_default: z.boolean().optional(),
     quick_generation: z.boolean().optional(),

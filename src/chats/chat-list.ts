@@ -6,7 +6,8 @@
 import type { Principal } from "../auth/authenticate.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../db/types.ts";
-import { AppError } from "../domain/errors.ts";
+import { z } from "zod";
+import { int32, text } from "../../client-kit/fields.ts";
 import { escapeLike, type ChatSearch } from "../domain/search-query.ts";
 import type { Chat as ChatWire } from "../../client-kit/protocol.ts";
 import { chatView } from "./views.ts";
@@ -14,13 +15,26 @@ import { chatView } from "./views.ts";
 export const DEFAULT_LIST = 50;
 export const MAX_LIST = 200;
 
-interface Cursor {
-  /** 0 pinned, 1 unpinned. */
-  r: number;
-  p: number;
-  u: string;
-  i: string;
-}
+const MIN_CURSOR_TIME = Date.UTC(1970, 0, 1);
+const MAX_CURSOR_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** The sort key of the last chat on a page: what the next page starts after. */
+const cursorShape = z
+  .object({
+    /** 0 pinned, 1 unpinned. */
+    r: z.union([z.literal(0), z.literal(1)]),
+    /** pin_order: an INTEGER column, 0 when unpinned. */
+    p: int32(),
+    /** updated_at, as the server wrote it. */
+    u: z.iso.datetime({ offset: true }).refine((u) => {
+      const t = Date.parse(u);
+      return t >= MIN_CURSOR_TIME && t <= MAX_CURSOR_TIME;
+    }),
+    i: z.uuid(),
+  })
+  .strict()
+  .refine((c) => (c.r === 0) === (c.p > 0));
+type Cursor = z.infer<typeof cursorShape>;
 
 export type ListedChat = ChatWire & { has_unread: boolean; children: (ChatWire & { has_unread: boolean })[] };
 
@@ -28,20 +42,27 @@ function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString("base64url");
 }
 
-function decodeCursor(s: string): Cursor {
+/**
+ * `after`: opaque to clients, so anything but a cursor this server issued (every
+ * field checked, so nothing reaches SQL that its column cannot hold) is a 400.
+ */
+export const chatCursorSchema = text({ max: 1024 }).transform((s, ctx): Cursor => {
+  let raw: unknown;
   try {
-    const c = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as Cursor;
-    if ((c.r === 0 || c.r === 1) && Number.isInteger(c.p) && !Number.isNaN(Date.parse(c.u)) && /^[0-9a-f-]{36}$/.test(c.i)) return c;
+    raw = JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
   } catch {
-    // fall through
+    raw = undefined;
   }
-  throw new AppError("validation_failed", "invalid cursor", [{ path: "query.after", message: "not a cursor this server issued" }]);
-}
+  const c = cursorShape.safeParse(raw);
+  if (c.success) return c.data;
+  ctx.addIssue({ code: "custom", message: "not a cursor this server issued: pass next_cursor from the previous page" });
+  return z.NEVER;
+});
 
 export async function listChats(
   prisma: PrismaClient,
   p: Principal,
-  opts: { search: ChatSearch; labels: Record<string, string>; limit?: number | undefined; after?: string | undefined },
+  opts: { search: ChatSearch; labels: Record<string, string>; limit?: number | undefined; after?: Cursor | undefined },
 ): Promise<{ chats: ListedChat[]; next_cursor: string | null }> {
   const limit = opts.limit ?? DEFAULT_LIST;
   const s = opts.search;
@@ -68,7 +89,7 @@ export async function listChats(
     AND m.deleted = false AND m.id > COALESCE(c.last_read_message_id, 0))`;
   if (s.hasUnread !== undefined) conds.push(Prisma.sql`${unread} = ${s.hasUnread}`);
   if (opts.after) {
-    const k = decodeCursor(opts.after);
+    const k = opts.after;
     const rank = Prisma.sql`(CASE WHEN c.pin_order > 0 THEN 0 ELSE 1 END)`;
     conds.push(Prisma.sql`(${rank} > ${k.r} OR (${rank} = ${k.r} AND (c.pin_order > ${k.p}
       OR (c.pin_order = ${k.p} AND (c.updated_at < ${new Date(k.u)} OR (c.updated_at = ${new Date(k.u)} AND c.id < ${k.i}::uuid))))))`);

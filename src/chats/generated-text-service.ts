@@ -11,7 +11,8 @@ import { AppError } from "../domain/errors.ts";
 import { normalizeSummary, normalizeTitle, regenerateTitlePrompt, summaryPrompt, titlePrompt, type Turn } from "../domain/generated-text.ts";
 import { transition, type ChatStatus } from "../domain/status-machine.ts";
 import { partsOf, textOf } from "../../client-kit/message-parts.ts";
-import { createProvider } from "../llm/index.ts";
+import { createProvider, LlmError } from "../llm/index.ts";
+import { providerFailure } from "./provider-failure.ts";
 import type { ChatEvents } from "./events.ts";
 import { findOwnedChat } from "./chat-lock.ts";
 import { modelForMessage, type ModelWithProvider } from "./models.ts";
@@ -57,7 +58,10 @@ export class GeneratedTextService {
     if (turns.length === 0) throw new AppError("conflict", "the chat has no messages to title");
     const model = await this.quickModel(chat);
     if (model.provider.kind === "echo") throw new AppError("unprocessable", "the echo model cannot write titles: mark a real model for quick generation");
-    const title = normalizeTitle(await this.generate(chat, regenerateTitlePrompt(turns), model));
+    const raw = await this.generate(chat, regenerateTitlePrompt(turns), model).catch((e: unknown) => {
+      throw e instanceof LlmError ? providerFailure(e) : e;
+    });
+    const title = normalizeTitle(raw);
     if (!title) throw new AppError("unprocessable", "the model returned no usable title");
     await this.prisma.chat.update({ where: { id: chatId }, data: { title, titleSource: "generated" } });
     return this.publish(chatId, "chat:title");
@@ -99,8 +103,14 @@ export class GeneratedTextService {
     const timeout = AbortSignal.timeout(GENERATION_TIMEOUT_MS);
     const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
     let text = "";
-    for await (const ev of provider.stream({ model: model.model, messages: [{ role: "user", content: [{ type: "text", text: prompt }] }], tools: [], maxOutputTokens: 256, signal })) {
-      if (ev.type === "text-delta") text += ev.text;
+    try {
+      for await (const ev of provider.stream({ model: model.model, messages: [{ role: "user", content: [{ type: "text", text: prompt }] }], tools: [], maxOutputTokens: 256, signal })) {
+        if (ev.type === "text-delta") text += ev.text;
+      }
+    } catch (e) {
+      // Our own deadline is the provider being too slow, not a cancellation.
+      if (timeout.aborted && !cancel?.aborted) throw new LlmError({ kind: "timeout", provider: p.name });
+      throw e;
     }
     return text;
   }

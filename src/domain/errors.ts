@@ -12,6 +12,8 @@ export const errorStatus = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  /** Socket only: the event names no command (REST's equivalent is a 404 for the route). */
+  unknown_command: 404,
   conflict: 409,
   /** A mutation on an archived chat (design invariant 7). */
   chat_archived: 409,
@@ -20,11 +22,18 @@ export const errorStatus = {
   /** Same Idempotency-Key reused with a different request. */
   idempotency_key_reused: 409,
   payload_too_large: 413,
+  /** The request line and headers together are over Node's limit (a URL tens of kilobytes long). */
+  headers_too_large: 431,
+  /** A Content-Encoding or charset the server does not decode. */
+  unsupported_media_type: 415,
   /** Unknown, disabled or unusable model config / provider. */
   model_unavailable: 422,
   unprocessable: 422,
   queue_full: 429,
   internal: 500,
+  /** The model provider answered with an error that retrying will not fix; `details` is a ProviderFailureDetails. */
+  provider_error: 502,
+  /** The database or the model provider is unreachable for now; retry after `details.retry_after_ms`. */
   unavailable: 503,
 } as const;
 

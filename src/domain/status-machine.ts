@@ -84,20 +84,52 @@ export function canTransition(action: ChatAction, state: ChatState): boolean {
 /**
  * Applies an action to a chat's state and returns the new status, or throws:
  * `chat_archived` (409) for a frozen chat, `invalid_transition` (409) otherwise,
- * with `{ action, from }` in details.
+ * with `{ action, from }` in details and a message saying what was refused and why.
  */
 export function transition(action: ChatAction, state: ChatState): ChatStatus {
   if (!canTransition(action, state)) {
     if (state.archived && action !== "unarchive") {
-      throw new AppError("chat_archived", "chat is archived", { action, from: state.status });
+      throw new AppError("chat_archived", "this chat is archived: unarchive it first", { action, from: state.status });
     }
-    throw new AppError("invalid_transition", `cannot ${action.replaceAll("_", " ")} a chat that is ${state.archived ? "not archived" : state.status}`, {
-      action,
-      from: state.status,
-    });
+    throw new AppError("invalid_transition", refusal(action, state.status), { action, from: state.status });
   }
   const to = transitions[action].to;
   return to === "same" ? state.status : to;
+}
+
+/** A status in the words a user would use. */
+const statusInWords: Record<ChatStatus, string> = {
+  waiting: "idle",
+  pending: "about to run a turn",
+  running: "running a turn",
+  interrupting: "stopping its turn",
+  requires_action: "waiting for tool results",
+  error: "idle after a failed turn",
+};
+
+/** Why `action` is refused, as the caller would put it; worker actions get the plain form. */
+function refusal(action: ChatAction, status: ChatStatus): string {
+  const now = statusInWords[status];
+  switch (action) {
+    case "unarchive":
+      return "this chat is not archived";
+    case "submit_tool_results":
+      return `this chat is not waiting for tool results (it is ${now})`;
+    case "interrupt":
+    case "cancel":
+      return `there is no turn to stop: the chat is ${now}`;
+    case "archive":
+      return `a chat cannot be archived while it is ${now}: stop it first`;
+    case "send":
+      return `a new turn cannot start while the chat is ${now}`;
+    case "queue":
+      return `there is nothing to queue behind: the chat is ${now}, so send the message instead`;
+    case "promote":
+    case "promote_after_interrupt":
+      return `a queued message cannot be promoted while the chat is ${now}`;
+    default:
+      return `cannot ${action.replaceAll("_", " ")}: the chat is ${now}`;
+  }
 }
 
 export function isBusy(status: ChatStatus): boolean {

@@ -14,7 +14,7 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    const e = fromBodyParser(err) ?? toAppError(err);
+    const e = fromHttpLayer(err) ?? toAppError(err);
     if (e.code === "internal") logger.error({ err: e.cause ?? err }, "unhandled error");
     const retryMs = retryAfterMs(e);
     if (retryMs !== undefined) {
@@ -25,11 +25,39 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-// express.json() signals bad bodies with `type`; give them our codes.
-function fromBodyParser(err: unknown): AppError | undefined {
-  const type = (err as { type?: string } | null)?.type;
-  if (type === "entity.parse.failed") return new AppError("invalid_json", "request body is not valid JSON");
-  if (type === "entity.too.large") return new AppError("payload_too_large", "request body is too large");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") return new AppError("bad_request", "unsupported body encoding");
-  return undefined;
+interface HttpLayerError {
+  type?: string;
+  status?: number;
+  code?: string;
+  encoding?: string;
+}
+
+/**
+ * Errors of Express's own layers, which are the client's fault whenever they carry a
+ * 4xx `status`: express.json() fails with http-errors whose `type` says why (a body
+ * whose Content-Encoding it does not have fails in zlib and arrives as a plain 400
+ * with zlib's `code`), and the router fails a path segment it cannot percent-decode
+ * with a URIError of status 400. None of them may become a 500.
+ */
+function fromHttpLayer(err: unknown): AppError | undefined {
+  if (typeof err !== "object" || err === null || err instanceof AppError) return undefined;
+  const e = err as HttpLayerError;
+  switch (e.type) {
+    case "entity.parse.failed":
+      return new AppError("invalid_json", "request body is not valid JSON");
+    case "entity.too.large":
+      return new AppError("payload_too_large", "request body is too large");
+    case "encoding.unsupported":
+      return new AppError("unsupported_media_type", `unsupported Content-Encoding${e.encoding ? ` "${e.encoding}"` : ""}: send the body as identity, gzip, deflate or br`);
+    case "charset.unsupported":
+      return new AppError("unsupported_media_type", "unsupported charset: send JSON as UTF-8");
+    case "request.aborted":
+      return new AppError("bad_request", "the request was aborted before its body arrived");
+    case "request.size.invalid":
+      return new AppError("bad_request", "the request body is not as long as its Content-Length says");
+  }
+  if (typeof e.status !== "number" || e.status < 400 || e.status >= 500) return undefined;
+  if (err instanceof URIError) return new AppError("bad_request", "the request path is not valid percent-encoded UTF-8");
+  const decoding = typeof e.code === "string" && (e.code.startsWith("Z_") || e.code.startsWith("ERR_BROTLI") || e.code.startsWith("ERR__"));
+  return new AppError("bad_request", decoding ? "request body does not match its Content-Encoding" : "malformed request");
 }

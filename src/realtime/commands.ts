@@ -2,7 +2,7 @@
 // payload schemas (client-kit/commands.ts), the same service calls, the same error
 // codes and the same idempotency keys. Acks are { ok, data } | { ok: false, error }.
 import { z } from "zod";
-import { createChatSchema, diffStatusSchema, interruptSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
+import { createChatSchema, diffStatusSchema, idempotencyKey, interruptSchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../client-kit/commands.ts";
 import type { CommandName } from "../../client-kit/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
@@ -16,7 +16,6 @@ export interface CommandDeps extends ChatServices {
 }
 
 const chatId = z.uuid();
-const idempotencyKey = z.string().min(1).max(200).optional();
 
 export const socketCommandSchemas = {
   "chat:create": createChatSchema,

@@ -22,6 +22,7 @@ import { handle } from "./handle.ts";
 import { rooms } from "./rooms.ts";
 import { registerChatStream } from "./chat-stream.ts";
 import { registerCommands } from "./commands.ts";
+import { ackUnknownCommands } from "./unknown-commands.ts";
 import { authenticateConnections, authenticateRecovery, socketAuthenticator } from "./handshake.ts";
 import { startSessionLifetime, type SessionLifetime } from "./sessions.ts";
 import type { ChatServices } from "../chats/services.ts";
@@ -78,6 +79,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       else registerChatStream(socket, deps);
       registerSessionEvents(socket, deps);
       registerCommands(socket, deps);
+      ackUnknownCommands(socket);
     });
   }
   // The root namespace carries nothing: refuse it so clients notice a wrong URL.

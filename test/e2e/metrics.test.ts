@@ -97,3 +97,21 @@ describeModes(modes, "metrics on $db (redis: $redis)", (mode) => {
     expect(text).not.toContain("/nope/");
   });
 });
+
+describe("metrics when the queues cannot be counted", () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ db: "pglite" });
+  });
+  afterAll(() => srv?.close());
+
+  it("a scrape still answers, without the queue depth, once the queue driver is closed", async () => {
+    await srv.workers.stop();
+    await srv.queues.close({ timeoutMs: 2_000 });
+    const res = await srv.api("/metrics", { key: null });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(sample(text, "switchboard_queue_jobs", { queue: "turns", state: "waiting" })).toBeUndefined();
+    expect(sample(text, "switchboard_process_resident_memory_bytes")).toBeGreaterThan(0);
+  });
+});

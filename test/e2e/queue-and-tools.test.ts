@@ -22,7 +22,7 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
   let quick: OpenAiFake;
   let slow: string;
   beforeAll(async () => {
-    [srv, openai, quick] = await Promise.all([startTestServer({ ...mode, env: { STALE_AFTER_MS: "3000" } }), startOpenAiFake(), startOpenAiFake()]);
+    [srv, openai, quick] = await Promise.all([startTestServer({ ...mode, env: { HEARTBEAT_INTERVAL_MS: "1000", STALE_AFTER_MS: "3000" } }), startOpenAiFake(), startOpenAiFake()]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
     // Titles and summaries go to a real model once there is one: keep them off the scripted fake.
     await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });

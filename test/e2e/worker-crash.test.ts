@@ -28,7 +28,7 @@ import { dbModes, describeModes, describeWith, postgresSkip, scaledSkip } from "
 describeModes(dbModes(), "recovery sweep on $db", ({ db }) => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ db, env: { STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
+    srv = await startTestServer({ db, env: { HEARTBEAT_INTERVAL_MS: "150", STALE_AFTER_MS: "500", RECOVERY_INTERVAL_MS: "200" } });
   });
   afterAll(() => srv?.close());
 
@@ -249,7 +249,7 @@ describeWith(scaledSkip(), "Redis restarted without its data", () => {
   beforeAll(async () => {
     port = await freePort();
     await startRedis();
-    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
+    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, HEARTBEAT_INTERVAL_MS: "300", STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
   });
   afterAll(async () => {
     await srv?.close();

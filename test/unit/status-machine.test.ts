@@ -73,4 +73,23 @@ describe("status machine", () => {
     const userActions = fromRunning.filter((a) => !("worker" in transitions[a]));
     expect(userActions.sort()).toEqual(["dequeue", "edit", "interrupt", "promote_after_interrupt", "queue", "unarchive", "update"].sort());
   });
+
+  it.each([
+    ["submit_tool_results", "pending", "this chat is not waiting for tool results (it is about to run a turn)"],
+    ["submit_tool_results", "waiting", "this chat is not waiting for tool results (it is idle)"],
+    ["unarchive", "waiting", "this chat is not archived"],
+    ["cancel", "waiting", "there is no turn to stop: the chat is idle"],
+    ["cancel", "error", "there is no turn to stop: the chat is idle after a failed turn"],
+    ["archive", "running", "a chat cannot be archived while it is running a turn: stop it first"],
+  ] as const)("refusing %s from %s says what was refused and why: %s", (action, status, message) => {
+    expect(errorOf(() => transition(action, { status, archived: false })).message).toBe(message);
+  });
+
+  it("no refusal uses the old 'cannot <action> a chat that is <status>' wording", () => {
+    const messages = cells
+      .filter(({ action, status }) => !expected[action][status])
+      .map(({ action, status }) => errorOf(() => transition(action, { status, archived: false })).message);
+    expect(messages.filter((m) => / a chat that is /.test(m))).toEqual([]);
+    expect(errorOf(() => transition("send", { status: "waiting", archived: true })).message).toBe("this chat is archived: unarchive it first");
+  });
 });

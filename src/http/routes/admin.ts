@@ -12,12 +12,13 @@ import {
   userKeySchema,
 } from "../../admin/provider-schemas.ts";
 import { parseInput } from "../../domain/validate.ts";
+import { text } from "../../../client-kit/fields.ts";
 import { principalOf } from "../context.ts";
 import { requireAdmin } from "../auth.ts";
 
-const idParams = z.object({ id: z.uuid() });
-const newUserSchema = z
-  .object({ email: z.email().max(320), name: z.string().trim().min(1).max(200), role: z.enum(["admin", "member"]).default("member") })
+export const idParams = z.object({ id: z.uuid() });
+export const newUserSchema = z
+  .object({ email: z.email().max(320), name: text({ min: 1, max: 200, trim: true }), role: z.enum(["admin", "member"]).default("member") })
   .strict();
 
 export function adminRoutes(prisma: PrismaClient, providers: ProviderService): Router {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { AppDeps } from "../deps.ts";
 import { principalOf } from "../context.ts";
 import { parseInput } from "../../domain/validate.ts";
+import { text } from "../../../client-kit/fields.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-service.ts";
 
 // A key lives at most ten years: far enough for any service account, near enough
@@ -16,13 +17,13 @@ const expiresAt = z.iso
   .refine((d) => d.getTime() > Date.now(), "must be in the future")
   .refine((d) => d.getTime() <= Date.now() + MAX_KEY_LIFETIME_MS, "must be at most 10 years ahead");
 
-const createBody = z
+export const createApiKeySchema = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: text({ min: 1, max: 100, trim: true }),
     expires_at: expiresAt.optional(),
   })
   .strict();
-const idParam = z.object({ id: z.uuid() });
+export const apiKeyParams = z.object({ id: z.uuid() });
 
 export function apiKeyRoutes(deps: AppDeps): Router {
   const r = Router();
@@ -30,11 +31,11 @@ export function apiKeyRoutes(deps: AppDeps): Router {
     res.json({ api_keys: await listApiKeys(deps.prisma, principalOf(res)) });
   });
   r.post("/api-keys", async (req, res) => {
-    const body = parseInput(createBody, req.body);
+    const body = parseInput(createApiKeySchema, req.body);
     res.status(201).json(await createApiKey(deps.prisma, principalOf(res), body));
   });
   r.delete("/api-keys/:id", async (req, res) => {
-    const { id } = parseInput(idParam, req.params, "path");
+    const { id } = parseInput(apiKeyParams, req.params, "path");
     const key = await revokeApiKey(deps.prisma, principalOf(res), id);
     deps.onApiKeyRevoked?.(key.id);
     res.json(key);

@@ -2,42 +2,42 @@
 import { Router } from "express";
 import { z } from "zod";
 import { createChatSchema, diffStatusSchema, interruptSchema, listMessagesQuerySchema, promptsQuerySchema, sendMessageSchema, submitToolResultsSchema, updateChatSchema } from "../../../client-kit/commands.ts";
-import { latestByLabel, listChats, MAX_LIST } from "../../chats/chat-list.ts";
+import { chatCursorSchema, latestByLabel, listChats, MAX_LIST } from "../../chats/chat-list.ts";
+import { text } from "../../../client-kit/fields.ts";
+import { LABEL_KEY_RE, labelValueSchema } from "../../../client-kit/commands.ts";
 import { parseChatSearch } from "../../domain/search-query.ts";
 import { parseInput } from "../../domain/validate.ts";
 import { principalOf } from "../context.ts";
 import type { AppDeps } from "../deps.ts";
 import { idempotent } from "../idempotency.ts";
 
-const chatParams = z.object({ id: z.uuid() });
+export const chatParams = z.object({ id: z.uuid() });
 /** `label=key:value`, repeatable (AND). */
-const labelParam = z
-  .string()
+const labelParam = text({ max: 64 + 1 + 256 })
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}:.{1,256}$/s, "label filters are key:value")
   .transform((v) => [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)] as const);
-const latestQuery = z
+export const latestQuery = z
   .object({
-    key: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}$/, "a label key"),
-    values: z
-      .string()
+    key: text({ max: 64 }).regex(LABEL_KEY_RE, "a label key"),
+    values: text({ max: 25 * 257 })
       .optional()
       .transform((v) => (v ? v.split(",").filter(Boolean) : undefined))
-      .refine((v) => !v || v.length <= 25, "at most 25 values"),
+      .pipe(z.array(labelValueSchema).max(25, "at most 25 values").optional()),
   })
   .strict();
-const listChatsQuery = z
+export const listChatsQuery = z
   .object({
-    q: z.string().max(4096).optional(),
+    q: text({ max: 4096 }).optional(),
     label: z
       .union([labelParam, z.array(labelParam).max(50)])
       .optional()
       .transform((v) => Object.fromEntries(v === undefined ? [] : Array.isArray(v[0]) ? (v as (readonly [string, string])[]) : [v as readonly [string, string]])),
     limit: z.coerce.number().int().min(1).max(MAX_LIST).optional(),
-    after: z.string().max(1024).optional(),
+    after: chatCursorSchema.optional(),
   })
   .strict();
-const queuedParams = z.object({ id: z.uuid(), queuedId: z.coerce.number().int().positive() });
-const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int().positive() });
+export const queuedParams = z.object({ id: z.uuid(), queuedId: z.coerce.number().int().positive() });
+export const messageParams = z.object({ id: z.uuid(), messageId: z.coerce.number().int().positive() });
 
 // Mutations are idempotent with an `Idempotency-Key` header (or body `idempotency_key`):
 // each names its command, shared with the matching socket command.

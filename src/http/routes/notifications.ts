@@ -10,26 +10,25 @@ import { requireAdmin } from "../auth.ts";
 import { isAdmin } from "../../auth/authenticate.ts";
 import { AppError } from "../../domain/errors.ts";
 import { isWebhookUrl } from "../../domain/webhook-signature.ts";
+import { text } from "../../../client-kit/fields.ts";
 
-const listQuery = z
+export const listNotificationsQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(200).default(50), unread: z.enum(["true", "false"]).optional(), before: z.uuid().optional() })
   .strict();
-const idParams = z.object({ id: z.uuid() });
-const orgSettings = z
+export const notificationParams = z.object({ id: z.uuid() });
+export const orgSettingsSchema = z
   .object({ auto_archive_days: z.number().int().min(0).max(3650).optional(), retention_days: z.number().int().min(0).max(36500).optional() })
   .strict();
 
 /** `acceptsUrl` refuses hosts that are non-public on their face; names are checked when a delivery connects. */
-const webhookBody = (acceptsUrl: (url: string) => boolean) =>
+export const webhookBody = (acceptsUrl: (url: string) => boolean) =>
   z
     .object({
-      url: z
-        .string()
-        .max(2048)
+      url: text({ max: 2048 })
         .refine(isWebhookUrl, "must be an http:// or https:// URL")
         .refine(acceptsUrl, { message: "must not point at a loopback, private or link-local address", when: (p) => p.issues.length === 0 }),
       // The receiver's copy signs nothing if it is guessable.
-      secret: z.string().min(16).max(256).optional(),
+      secret: text({ min: 16, max: 256 }).optional(),
     })
     .strict();
 
@@ -37,7 +36,7 @@ export function notificationRoutes(deps: AppDeps): Router {
   const r = Router();
   const webhookSchema = webhookBody((url) => deps.webhookDelivery.acceptsUrl(url));
   r.get("/notifications", async (req, res) => {
-    const q = parseInput(listQuery, req.query, "query");
+    const q = parseInput(listNotificationsQuery, req.query, "query");
     res.json(await deps.notifications.list(principalOf(res), { limit: q.limit, unreadOnly: q.unread === "true", before: q.before }));
   });
   r.post(
@@ -50,7 +49,7 @@ export function notificationRoutes(deps: AppDeps): Router {
   r.post(
     "/notifications/:id/read",
     idempotent(deps.idempotency, "notification:read", (req, res) => {
-      const { id } = parseInput(idParams, req.params, "path");
+      const { id } = parseInput(notificationParams, req.params, "path");
       return { request: { notification_id: id }, run: async () => ({ status: 200, body: await deps.notifications.markRead(principalOf(res), id) }) };
     }),
   );
@@ -84,7 +83,7 @@ export function notificationRoutes(deps: AppDeps): Router {
   });
   r.patch("/organization", requireAdmin("change organization settings"), async (req, res) => {
     const p = principalOf(res);
-    const body = parseInput(orgSettings, req.body);
+    const body = parseInput(orgSettingsSchema, req.body);
     const org = await deps.prisma.organization.update({
       where: { id: p.organizationId },
       data: { ...(body.auto_archive_days !== undefined && { autoArchiveDays: body.auto_archive_days }), ...(body.retention_days !== undefined && { retentionDays: body.retention_days }) },
