@@ -14,7 +14,7 @@ import { describeModes, describeWith, scaledSkip, serviceModes } from "../suppor
 const modes = serviceModes();
 
 /** No heartbeat (and so no lease check) within any test's lifetime. */
-const quietLeases = { HEARTBEAT_INTERVAL_MS: "600000", STALE_AFTER_MS: "1200000" };
+const quietLeases = { HEARTBEAT_INTERVAL_MS: "600000", STALE_AFTER_MS: "1800000" };
 /** 300 words, 50 ms apart: a reply that would stream for 15 s. */
 const longReply = { text: Array.from({ length: 300 }, (_, i) => `w${i}`).join(" "), tokenDelayMs: 50 };
 
