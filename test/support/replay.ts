@@ -14,9 +14,10 @@ import { createProvider, type FinishReason, type LlmErrorKind, type LlmEvent, ty
 import { collectStream, sse, type AnthropicFake, type OpenAiFake } from "../fakes/index.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const RECORDINGS_DIR = path.resolve(repoRoot, "../shared/provider-replay/recordings");
+// PROVIDER_REPLAY_DIR points elsewhere (a clone that does not sit beside the shared folder).
+export const RECORDINGS_DIR = process.env.PROVIDER_REPLAY_DIR ? path.resolve(process.env.PROVIDER_REPLAY_DIR) : path.resolve(repoRoot, "../shared/provider-replay/recordings");
 export const recordingsPresent = existsSync(RECORDINGS_DIR);
-export const SKIP_REASON = `recordings folder ${RECORDINGS_DIR} is absent (it is shared data outside the repository)`;
+export const SKIP_REASON = `recordings folder ${RECORDINGS_DIR} is absent (shared data outside the repository; set PROVIDER_REPLAY_DIR to where it is)`;
 
 /** Which adapter a recording speaks to. */
 export type Wire = "anthropic" | "chat" | "responses";

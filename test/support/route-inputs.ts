@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   createChatSchema,
   diffStatusSchema,
+  interruptSchema,
   listMessagesQuerySchema,
   promptsQuerySchema,
   sendMessageSchema,
@@ -49,7 +50,7 @@ export const routeInputs = {
   "POST /api/v1/chats/:id/messages": { params: chatParams, body: sendMessageSchema },
   "PATCH /api/v1/chats/:id/messages/:messageId": { params: messageParams, body: sendMessageSchema },
   "GET /api/v1/chats/:id/queue": { params: chatParams },
-  "POST /api/v1/chats/:id/interrupt": { params: chatParams },
+  "POST /api/v1/chats/:id/interrupt": { params: chatParams, body: interruptSchema },
   "POST /api/v1/chats/:id/archive": { params: chatParams },
   "POST /api/v1/chats/:id/unarchive": { params: chatParams },
   "DELETE /api/v1/chats/:id/queue/:queuedId": { params: queuedParams },
