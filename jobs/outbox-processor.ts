@@ -6,12 +6,10 @@
 // the row's, not the queue's: every queue job runs once.
 import type { Logger } from "../src/log.ts";
 import type { Metrics } from "../src/metrics.ts";
-import { outboxJobId, type ClaimedOutboxRow, type OutboxRef, type OutboxStore } from "../src/chats/outbox.ts";
-import { JobHandedBackError, isUnrecoverable, type Job, type Processor, type QueueDriver } from "./queue-driver.ts";
+import type { ClaimedOutboxRow, OutboxRef, OutboxStore } from "../src/events/outbox.ts";
+import { JobHandedBackError, isUnrecoverable, type Job, type Processor } from "./queue-driver.ts";
+import type { OutboxJob, Queues } from "./queue-specs.ts";
 
-export interface OutboxJobData {
-  outboxId: string;
-}
 
 /** What a run knows about itself. */
 export interface OutboxRun {
@@ -35,20 +33,28 @@ export interface OutboxWork<D> {
  */
 export type OutboxDispatcher = (refs: OutboxRef[]) => Promise<number>;
 
-export function createOutboxDispatcher(queues: QueueDriver, logger: Logger): OutboxDispatcher {
+const OUTBOX_QUEUES = ["titles", "summaries", "webhooks"] as const;
+type OutboxQueue = (typeof OUTBOX_QUEUES)[number];
+const isOutboxQueue = (q: string): q is OutboxQueue => (OUTBOX_QUEUES as readonly string[]).includes(q);
+
+export function createOutboxDispatcher(queues: Queues, logger: Logger): OutboxDispatcher {
   return async (refs) => {
     const added = await Promise.all(
-      refs.map((ref) =>
-        queues
-          .enqueue<OutboxJobData>(ref.queue, { outboxId: ref.id }, { jobId: outboxJobId(ref), ...(ref.delayMs ? { delayMs: ref.delayMs } : {}) })
+      refs.map((ref) => {
+        if (!isOutboxQueue(ref.queue)) {
+          logger.error({ queue: ref.queue, outboxId: ref.id }, "outbox row names no outbox queue; left for an operator");
+          return false;
+        }
+        return queues
+          .add(ref.queue, { outboxId: ref.id, run: ref.attempts }, ref.delayMs ? { delayMs: ref.delayMs } : {})
           .then(
             (r) => !r.deduplicated,
             (err: unknown) => {
               logger.debug({ err, queue: ref.queue, outboxId: ref.id }, "outbox job not enqueued; the recovery sweep will");
               return false;
             },
-          ),
-      ),
+          );
+      }),
     );
     return added.filter(Boolean).length;
   };
@@ -60,8 +66,8 @@ export function createOutboxProcessor<D>(
   dispatch: OutboxDispatcher,
   logger: Logger,
   metrics?: Pick<Metrics, "jobFailed">,
-): Processor<OutboxJobData> {
-  return async (job: Job<OutboxJobData>) => {
+): Processor<OutboxJob> {
+  return async (job: Job<OutboxJob>) => {
     const row = await store.claim(job.data.outboxId);
     if (!row) return;
     const lastAttempt = row.attempt >= row.maxAttempts;

@@ -1,22 +1,24 @@
-// Starts this process's workers: the turn processor with its heartbeat loop and
-// interrupt listener, and the recovery sweep. Every process runs them; Postgres
-// decides which one runs a given chat.
+// Starts this process's workers: a thin processor per queue (turns, promotions, the
+// outbox queues, the calendar jobs), the heartbeat loop and interrupt listener of the
+// turns it runs, and the recovery sweep. Every process runs them; Postgres decides
+// which one runs a given chat.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { PrismaClient } from "../src/generated/prisma/client.ts";
 import type { Logger } from "../src/log.ts";
 import type { SecretBox } from "../src/auth/secret-box.ts";
-import type { StreamBus } from "../src/chats/stream/index.ts";
-import type { InterruptSignals } from "../src/chats/interrupts.ts";
+import type { StreamBus } from "../src/stream/index.ts";
+import type { InterruptSignals } from "../src/turns/interrupts.ts";
 import type { TurnWaker } from "../src/chats/chat-service.ts";
-import type { ChatView } from "../src/chats/views.ts";
-import { TurnStore } from "../src/chats/turn-store.ts";
-import type { ChatEvents } from "../src/chats/events.ts";
-import { queueNames, type QueueDriver } from "./queue-driver.ts";
-import { RunningTurns, startHeartbeat } from "./running-turns.ts";
-import { createTurnProcessor, type TurnEndKind, type TurnJobData } from "./processors/turn.ts";
-import { recoverAtStart, startRecoverySweep, type RecoverySweep } from "./recovery-sweep.ts";
-import { createPromotionProcessor, type PromotionJobData } from "./processors/promotion.ts";
+import type { TurnStore } from "../src/turns/turn-store.ts";
+import type { ChatEvents } from "../src/events/events.ts";
+import { CALENDAR_EVERY_MS, type Queues } from "./queue-specs.ts";
+import { createTurnProcessor } from "./processors/turn.ts";
+import type { TurnFinishedNotifier } from "../src/notifications/turn-finished.ts";
+import { RunningTurns, startHeartbeat } from "../src/turns/running-turns.ts";
+import { createTurnRunner } from "../src/turns/turn-runner.ts";
+import { recoverAtStart, startRecoverySweep, type RecoverySweep } from "../src/turns/recovery-sweep.ts";
+import { createPromotionProcessor } from "./processors/promotion.ts";
 import type { QueueService } from "../src/chats/queue-service.ts";
 import type { ToolResults } from "../src/chats/tool-results.ts";
 import type { GeneratedTextService } from "../src/chats/generated-text-service.ts";
@@ -24,19 +26,16 @@ import type { AutoArchive } from "../src/chats/auto-archive-service.ts";
 import type { RetentionPurge } from "../src/chats/retention-purge.ts";
 import { titleWork } from "./processors/title.ts";
 import { summaryWork } from "./processors/summary.ts";
-import { defaultRetryPolicy, type RetryPolicy } from "./turn-loop.ts";
+import { defaultRetryPolicy, type RetryPolicy } from "../src/turns/turn-loop.ts";
 import { settlesWithin } from "../src/settles-within.ts";
 import { webhookWork } from "./processors/webhook.ts";
-import type { AfterTurn } from "../src/chats/after-turn.ts";
-import type { WebhookDelivery } from "../src/chats/webhook-delivery.ts";
+import type { AfterTurn } from "../src/turns/after-turn.ts";
+import type { WebhookDelivery } from "../src/notifications/webhook-delivery.ts";
 import type { Metrics } from "../src/metrics.ts";
-import { OutboxStore } from "../src/chats/outbox.ts";
-import type { ChatEvent } from "../src/chats/events.ts";
+import { OutboxStore } from "../src/events/outbox.ts";
+import type { ChatEvent } from "../src/events/events.ts";
 import type { RedisHealth } from "../src/redis.ts";
 import { createOutboxDispatcher, createOutboxProcessor } from "./outbox-processor.ts";
-
-/** How often the auto-archive and purge jobs look for chats past their organization's cutoffs. */
-const AUTO_ARCHIVE_EVERY_MS = 10 * 60_000;
 
 export interface WorkerSettings {
   heartbeatIntervalMs: number;
@@ -70,8 +69,11 @@ export interface WorkerDeps {
   /** Runs the recovery sweep under a cross-process lock (Database.tryWithLock). */
   tryWithLock(name: string, fn: () => Promise<void>): Promise<boolean>;
   events: ChatEvents;
-  queues: QueueDriver;
+  queues: Queues;
   store: TurnStore;
+  /** Wakes a pending chat's turn (and the promotion of a waiting chat's queue head). */
+  turns: TurnWaker;
+  requestPromotion(chat: { id: string; version: number }): Promise<void>;
   streams: StreamBus;
   secrets: SecretBox;
   interrupts: InterruptSignals;
@@ -82,7 +84,9 @@ export interface WorkerDeps {
   texts: GeneratedTextService;
   autoArchive: AutoArchive;
   purge: RetentionPurge;
-  afterTurn: AfterTurn;
+  /** The after-turn hooks (their after-commit part runs after each turn here). */
+  afterTurn: Pick<AfterTurn, "afterCommit">;
+  turnFinished: Pick<TurnFinishedNotifier, "notify">;
   webhooks: WebhookDelivery;
   /** First webhook retry delay (doubling). */
   webhookBackoffMs: number;
@@ -96,38 +100,27 @@ export interface WorkerDeps {
  */
 const WAKE_TIMEOUT_MS = 2_000;
 
+/** Adds a job, waiting at most WAKE_TIMEOUT_MS; never throws (a lost add is the recovery sweep's). */
+async function addBounded(add: () => Promise<unknown>, warn: (obj: object, msg: string) => void, what: object): Promise<void> {
+  const added = add().catch((err: unknown) => warn({ ...what, err }, "job not enqueued; the recovery sweep will re-enqueue it"));
+  if (!(await settlesWithin(added, WAKE_TIMEOUT_MS))) warn(what, "queue slow or unreachable; the job is added when it answers");
+}
+
+/** During a Redis outage (already logged once) a slow enqueue is expected: not worth a line per request. */
+function quietDuringOutage(logger: Logger | undefined, redis: Pick<RedisHealth, "unavailable"> | undefined) {
+  return (obj: object, msg: string) => (redis?.unavailable ? logger?.debug(obj, msg) : logger?.warn(obj, msg));
+}
+
 /** Turn jobs are keyed by chat and version: one job per pending state, re-enqueueing is idempotent. */
-export function createTurnWaker(queues: QueueDriver, logger?: Logger, redis?: Pick<RedisHealth, "unavailable">): TurnWaker {
-  // During a Redis outage (already logged once) a slow enqueue is expected: not worth a line per request.
-  const warn = (obj: object, msg: string) => (redis?.unavailable ? logger?.debug(obj, msg) : logger?.warn(obj, msg));
-  return {
-    async wake(chat) {
-      const added = queues
-        .enqueue<TurnJobData>(queueNames.turns, { chatId: chat.id }, {
-          jobId: `turn-${chat.id}-${chat.version}`,
-          attempts: 3,
-          backoff: { type: "exponential", delayMs: 1_000 },
-        })
-        .catch((err: unknown) => warn({ chatId: chat.id, err }, "turn job not enqueued; the recovery sweep will re-enqueue it"));
-      if (!(await settlesWithin(added, WAKE_TIMEOUT_MS))) {
-        warn({ chatId: chat.id }, "queue slow or unreachable; the turn job is added when it answers");
-      }
-    },
-  };
+export function createTurnWaker(queues: Queues, logger?: Logger, redis?: Pick<RedisHealth, "unavailable">): TurnWaker {
+  const warn = quietDuringOutage(logger, redis);
+  return { wake: (chat) => addBounded(() => queues.add("turns", { chatId: chat.id, version: chat.version }), warn, { queue: "turns", chatId: chat.id }) };
 }
 
 /** Promotion jobs are keyed by chat and version, like turn jobs; a lost one is re-requested by the recovery sweep. */
-export function createPromotionRequester(queues: QueueDriver, logger?: Logger) {
-  return async (chat: { id: string; version: number }) => {
-    const added = queues
-      .enqueue<PromotionJobData>(queueNames.promotions, { chatId: chat.id }, {
-        jobId: `promote-${chat.id}-${chat.version}`,
-        attempts: 3,
-        backoff: { type: "exponential", delayMs: 500 },
-      })
-      .catch((err: unknown) => logger?.warn({ chatId: chat.id, err }, "promotion job not enqueued; the recovery sweep will re-request it"));
-    await settlesWithin(added, WAKE_TIMEOUT_MS);
-  };
+export function createPromotionRequester(queues: Queues, logger?: Logger, redis?: Pick<RedisHealth, "unavailable">) {
+  const warn = quietDuringOutage(logger, redis);
+  return (chat: { id: string; version: number }) => addBounded(() => queues.add("promotions", { chatId: chat.id, version: chat.version }), warn, { queue: "promotions", chatId: chat.id });
 }
 
 export function newWorkerId(): string {
@@ -145,81 +138,67 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const workerId = deps.workerId ?? newWorkerId();
   const runs = new RunningTurns();
   const log = deps.logger.child({ workerId });
-  const turns = createTurnWaker(deps.queues, log, deps.redisHealth);
-  const requestPromotion = createPromotionRequester(deps.queues, log);
   const s = deps.settings;
-  // After a turn (its after-turn work is already in the outbox): a promoted message
-  // (pending) runs next; a waiting chat promotes its queue head.
-  const onTurnEnd = async (chat: ChatView) => {
-    if (chat.status === "pending") await turns.wake(chat);
-    // Most turns have nothing queued: one cheap read instead of a job and a locking transaction.
-    else if (chat.status === "waiting" && (await deps.prisma.chatQueuedMessage.findFirst({ where: { chatId: chat.id }, select: { id: true } }))) {
-      await requestPromotion(chat);
-    }
-  };
-
+  const queues = deps.queues;
   const requestPromotionOf = async (chatId: string) => {
     const c = await deps.prisma.chat.findUnique({ where: { id: chatId }, select: { id: true, version: true } });
-    if (c) await requestPromotion(c);
+    if (c) await deps.requestPromotion(c);
   };
   // Before any turn job can acquire a chat under our (stable) id.
   await recoverAtStart({
     store: deps.store,
-    turns,
+    turns: deps.turns,
     requestPromotion: requestPromotionOf,
     logger: log,
     stableWorkerId: deps.workerId,
-    queueStartsEmpty: deps.queues.kind === "inline",
+    queueStartsEmpty: queues.kind === "inline",
   });
 
-  deps.queues.work<TurnJobData>(
-    queueNames.turns,
-    createTurnProcessor({
-      prisma: deps.prisma,
-      events: deps.events,
-      turns,
-      store: deps.store,
-      streams: deps.streams,
-      secrets: deps.secrets,
-      runs,
-      workerId,
-      logger: log,
-      retry: s.retry,
-      maxSteps: s.maxSteps,
-      requiresActionTimeoutMs: s.requiresActionTimeoutMs,
-      providerIdleTimeoutMs: s.providerIdleTimeoutMs,
-      onTurnEnd,
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    }),
-    { concurrency: s.turnConcurrency },
-  );
-  deps.queues.work<PromotionJobData>(queueNames.promotions, createPromotionProcessor(deps.queue), { concurrency: 4 });
+  const runTurn = createTurnRunner({
+    prisma: deps.prisma,
+    events: deps.events,
+    turns: deps.turns,
+    store: deps.store,
+    streams: deps.streams,
+    secrets: deps.secrets,
+    runs,
+    workerId,
+    logger: log,
+    retry: s.retry,
+    maxSteps: s.maxSteps,
+    requiresActionTimeoutMs: s.requiresActionTimeoutMs,
+    providerIdleTimeoutMs: s.providerIdleTimeoutMs,
+    afterTurn: deps.afterTurn,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
+  queues.work("turns", createTurnProcessor(runTurn, log), { concurrency: s.turnConcurrency });
+  queues.work("promotions", createPromotionProcessor(deps.queue), { concurrency: 4 });
 
   // Outbox-backed work: committed rows are woken after commit; lost wake-ups by the sweep.
   const outbox = new OutboxStore(deps.prisma);
-  const dispatch = createOutboxDispatcher(deps.queues, log);
+  const dispatch = createOutboxDispatcher(queues, log);
   const onCommitted = (e: ChatEvent) => {
     if (e.type === "outbox") void dispatch(e.jobs);
   };
   deps.events.on("event", onCommitted);
   const outboxLog = log.child({ component: "outbox" });
-  deps.queues.work(queueNames.titles, createOutboxProcessor(outbox, titleWork(deps.texts), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
-  deps.queues.work(queueNames.summaries, createOutboxProcessor(outbox, summaryWork(deps.texts, deps.afterTurn, outboxLog), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
-  deps.queues.work(queueNames.webhooks, createOutboxProcessor(outbox, webhookWork(deps.webhooks, deps.webhookBackoffMs, deps.metrics), dispatch, outboxLog, deps.metrics), { concurrency: 8 });
+  queues.work("titles", createOutboxProcessor(outbox, titleWork(deps.texts), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
+  queues.work("summaries", createOutboxProcessor(outbox, summaryWork(deps.texts, deps.turnFinished, outboxLog), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
+  queues.work("webhooks", createOutboxProcessor(outbox, webhookWork(deps.webhooks, deps.webhookBackoffMs, deps.metrics), dispatch, outboxLog, deps.metrics), { concurrency: 8 });
 
-  deps.queues.on("failed", (e) => {
+  queues.driver.on("failed", (e) => {
     // Message only: job data holds ids.
     log.warn({ queue: e.queue, jobId: e.jobId, attempt: e.attempt, willRetry: e.willRetry, error: e.error.message }, "background job failed");
   });
-  deps.queues.work(queueNames.autoArchive, async () => void (await deps.autoArchive.run()), { concurrency: 1 });
+  queues.work("auto_archive", async () => void (await deps.autoArchive.run()), { concurrency: 1 });
   // Cheap when nothing is due; frequent enough that the first run after UTC midnight comes soon.
-  await deps.queues.schedule(queueNames.autoArchive, "auto-archive", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
-  deps.queues.work(queueNames.purge, async () => void (await deps.purge.run()), { concurrency: 1 });
-  await deps.queues.schedule(queueNames.purge, "retention-purge", {}, { everyMs: AUTO_ARCHIVE_EVERY_MS });
+  await queues.schedule("auto_archive", "auto-archive", {}, CALENDAR_EVERY_MS);
+  queues.work("purge", async () => void (await deps.purge.run()), { concurrency: 1 });
+  await queues.schedule("purge", "retention-purge", {}, CALENDAR_EVERY_MS);
 
   const recovery = startRecoverySweep({
     store: deps.store,
-    turns,
+    turns: deps.turns,
     queue: deps.queue,
     toolResults: deps.toolResults,
     outbox,

@@ -18,26 +18,28 @@ import { startFanout } from "./realtime/fanout.ts";
 import { startUnreadTracking } from "./realtime/unread.ts";
 import { assertRedisReachable, createRedis, RedisHealth } from "./redis.ts";
 import { createQueueDriver, type QueueDriver } from "../jobs/index.ts";
-import { createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
-import { ChatEvents } from "./chats/events.ts";
+import { createPromotionRequester, createTurnWaker, defaultWorkerSettings, startWorkers, type WorkerSettings, type Workers } from "../jobs/workers.ts";
+import { ChatEvents } from "./events/events.ts";
 import { ChatService } from "./chats/chat-service.ts";
 import { ChatOrganizer } from "./chats/chat-organizer.ts";
 import { QueueService } from "./chats/queue-service.ts";
 import { ToolResults } from "./chats/tool-results.ts";
 import { ChatExtras } from "./chats/chat-extras.ts";
 import { GeneratedTextService } from "./chats/generated-text-service.ts";
-import { Notifications } from "./chats/notifications.ts";
-import { AfterTurn } from "./chats/after-turn.ts";
-import { WebhookDelivery } from "./chats/webhook-delivery.ts";
-import { WebhookSettings } from "./chats/webhook-settings.ts";
+import { Notifications } from "./notifications/notifications.ts";
+import { AfterTurn, failureNotificationHook, nextTurnHook, promotionHook, summaryHook, titleHook } from "./turns/after-turn.ts";
+import { TurnFinishedNotifier } from "./notifications/turn-finished.ts";
+import { Queues } from "../jobs/queue-specs.ts";
+import { WebhookDelivery } from "./notifications/webhook-delivery.ts";
+import { WebhookSettings } from "./notifications/webhook-settings.ts";
 import { createMetrics } from "./metrics.ts";
 import { namespaces } from "../client-kit/protocol.ts";
 import { AutoArchive } from "./chats/auto-archive-service.ts";
 import { RetentionPurge } from "./chats/retention-purge.ts";
 import { IdempotencyStore } from "./chats/idempotency.ts";
-import { TurnStore } from "./chats/turn-store.ts";
-import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./chats/interrupts.ts";
-import { createStreamBus, type StreamBus } from "./chats/stream/index.ts";
+import { TurnStore } from "./turns/turn-store.ts";
+import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./turns/interrupts.ts";
+import { createStreamBus, type StreamBus } from "./stream/index.ts";
 import { ProviderService } from "./admin/provider-service.ts";
 
 export interface StartOptions {
@@ -136,10 +138,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const queues = createQueueDriver({ redisUrl: config.redisUrl, prefix, logger, health: redisHealth, lockDurationMs: opts.queueLockDurationMs });
     const metrics = createMetrics(queues);
     countRedisError = (c) => metrics.redisError(c);
+    const typedQueues = new Queues(queues);
     const notifications = new Notifications(db.prisma, events, config.webhook.attempts);
-    const afterTurn = new AfterTurn(db.prisma, notifications);
+    const turnWaker = createTurnWaker(typedQueues, logger, redisHealth);
+    const requestPromotion = createPromotionRequester(typedQueues, logger, redisHealth);
+    // What the end of a turn leaves to do, in one place (src/turns/after-turn.ts).
+    const afterTurn = new AfterTurn([
+      summaryHook,
+      titleHook,
+      failureNotificationHook(notifications),
+      nextTurnHook((c) => turnWaker.wake(c)),
+      promotionHook(async (chatId) => (await db.prisma.chatQueuedMessage.findFirst({ where: { chatId }, select: { id: true } })) !== null, requestPromotion),
+    ]);
     const store = new TurnStore(db.prisma, events, afterTurn);
-    const turnWaker = createTurnWaker(queues, logger, redisHealth);
     const chats = new ChatService({ prisma: db.prisma, events, turns: turnWaker, interrupts });
     const queue = new QueueService({ prisma: db.prisma, events, turns: turnWaker, interrupts, staleAfterMs: config.staleAfterMs });
     const toolResults = new ToolResults(db.prisma, events, turnWaker);
@@ -163,10 +174,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       autoArchive,
       purge: new RetentionPurge(db.prisma, events, clock, config.notificationRetentionDays),
       afterTurn,
+      turnFinished: new TurnFinishedNotifier(db.prisma, notifications),
+      turns: turnWaker,
+      requestPromotion,
       metrics,
       webhooks: webhookDelivery,
       webhookBackoffMs: config.webhook.backoffMs,
-      queues,
+      queues: typedQueues,
       store,
       streams,
       secrets,

@@ -3,7 +3,7 @@
 // with that line as its body (one model call for both). When the model keeps
 // failing, the last attempt still notifies, with the generic line.
 import type { GeneratedTextService } from "../../src/chats/generated-text-service.ts";
-import type { AfterTurn } from "../../src/chats/after-turn.ts";
+import type { TurnFinishedNotifier } from "../../src/notifications/turn-finished.ts";
 import type { Logger } from "../../src/log.ts";
 import type { OutboxWork } from "../outbox-processor.ts";
 
@@ -15,7 +15,7 @@ export interface SummaryJobData {
 /** First retry after a second: a quick model that hiccuped usually answers the next time. */
 export const GENERATION_RETRY_MS = 1_000;
 
-export function summaryWork(texts: GeneratedTextService, afterTurn: Pick<AfterTurn, "notifyFinished">, logger: Logger): OutboxWork<SummaryJobData> {
+export function summaryWork(texts: GeneratedTextService, turnFinished: Pick<TurnFinishedNotifier, "notify">, logger: Logger): OutboxWork<SummaryJobData> {
   return {
     async run({ chatId, historyVersion }, run) {
       let summary: string | null = null;
@@ -25,7 +25,7 @@ export function summaryWork(texts: GeneratedTextService, afterTurn: Pick<AfterTu
         if (!run.lastAttempt || run.signal.aborted) throw err;
         logger.warn({ err, chatId }, "turn summary failed; notifying without it");
       }
-      await afterTurn.notifyFinished(chatId, historyVersion, summary);
+      await turnFinished.notify(chatId, historyVersion, summary);
     },
     retryDelayMs: (_err, attempt) => GENERATION_RETRY_MS * 2 ** (attempt - 1),
   };

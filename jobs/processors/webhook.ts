@@ -1,7 +1,7 @@
 // The `webhooks` outbox work: one delivery attempt per run. Retryable failures
 // (network, timeout, 408, 429, 5xx) are retried with doubling backoff; any other
 // answer ends the delivery at once.
-import { WebhookDeliveryError, type WebhookDelivery } from "../../src/chats/webhook-delivery.ts";
+import { WebhookDeliveryError, type WebhookDelivery } from "../../src/notifications/webhook-delivery.ts";
 import type { Metrics } from "../../src/metrics.ts";
 import type { OutboxWork } from "../outbox-processor.ts";
 

@@ -6,7 +6,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError } from "../domain/errors.ts";
 import { archiveCutoff, archiveDigest } from "../domain/auto-archive.ts";
 import type { ChatOrganizer } from "./chat-organizer.ts";
-import type { Notifications } from "./notifications.ts";
+import type { Notifications } from "../notifications/notifications.ts";
 
 /** Default roots archived per organization and run (AUTO_ARCHIVE_LIMIT); the next run takes the rest. */
 export const AUTO_ARCHIVE_BATCH = 1000;

@@ -6,9 +6,9 @@ import type { ChatDiffStatus, PrismaClient } from "../generated/prisma/client.ts
 import { transition, type ChatStatus } from "../domain/status-machine.ts";
 import type { DiffStatusInput } from "../../client-kit/commands.ts";
 import type { DiffStatus } from "../../client-kit/protocol.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents } from "../events/events.ts";
 import { findOwnedChat, lockOwnedChat } from "./chat-lock.ts";
-import { mutate } from "./mutation.ts";
+import { mutate } from "../events/mutation.ts";
 import { chatView } from "./views.ts";
 
 /** `limit=0` asks for the default. */

@@ -7,9 +7,9 @@ import type { Tx } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import { canTransition, transition, type ChatStatus } from "../domain/status-machine.ts";
 import type { Labels } from "../../client-kit/commands.ts";
-import type { ChatEvents, PendingEvents } from "./events.ts";
+import type { ChatEvents, PendingEvents } from "../events/events.ts";
 import type { InterruptSender } from "./chat-service.ts";
-import { mutate } from "./mutation.ts";
+import { mutate } from "../events/mutation.ts";
 import { lockOwnedChat } from "./chat-lock.ts";
 import { chatView, queuedMessageView, type ChatView } from "./views.ts";
 

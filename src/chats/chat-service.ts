@@ -8,14 +8,14 @@ import { AppError } from "../domain/errors.ts";
 import { transition, isBusy, type ChatStatus } from "../domain/status-machine.ts";
 import type { DynamicTool, Labels } from "../../client-kit/commands.ts";
 import { textOf, type MessagePart } from "../../client-kit/message-parts.ts";
-import type { ChatEvents, PendingEvents } from "./events.ts";
-import { mutate } from "./mutation.ts";
+import type { ChatEvents, PendingEvents } from "../events/events.ts";
+import { mutate, mutateStatement } from "../events/mutation.ts";
 import { chatView, messageView, queuedMessageView, type ChatView, type MessageView, type QueuedMessageView } from "./views.ts";
 import { findOwnedChat, lockOwnedChat } from "./chat-lock.ts";
 import { modelForMessage } from "./models.ts";
-import { fallbackTitle } from "./titles.ts";
+import { insertChat } from "./chat-creation.ts";
 import { insertSyntheticResults, pendingToolCalls } from "./tool-calls.ts";
-import { builtinToolNames } from "./builtin-tools.ts";
+import { builtinToolNames } from "../turns/builtin-tools.ts";
 
 /** Messages sent while a turn runs wait here; beyond this the sender gets 429. */
 export const QUEUE_CAP = 20;
@@ -78,32 +78,24 @@ export class ChatService {
     const clash = input.dynamic_tools?.find((t) => builtinToolNames.includes(t.name));
     if (clash) throw new AppError("validation_failed", `dynamic tool "${clash.name}" clashes with a built-in tool`, [{ path: "body.dynamic_tools", message: `"${clash.name}" is a built-in tool` }]);
     const model = await modelForMessage(this.db, p.organizationId, input.model_config_id);
-    const { chat, message } = await this.mutate(async (tx, events) => {
-      const chat = await tx.chat.create({
-        data: {
+    const { chat, message } = await this.mutate((tx, events) =>
+      insertChat(
+        tx,
+        {
           organizationId: p.organizationId,
           ownerId: p.userId,
           apiKeyId: p.apiKeyId,
-          title: input.title ?? fallbackTitle(textOf(input.content)),
-          titleSource: input.title ? "user" : "fallback",
-          status: "pending",
-          historyVersion: 1,
-          lastModelConfigId: model.id,
-          clientType: input.client_type ?? "api",
-          labels: input.labels ?? {},
-          dynamicTools: input.dynamic_tools && input.dynamic_tools.length ? (input.dynamic_tools as Prisma.InputJsonValue) : Prisma.DbNull,
-          systemPrompt: input.system_prompt ?? null,
-          messages: {
-            create: { role: "user", content: input.content as Prisma.InputJsonValue, createdBy: p.userId, apiKeyId: p.apiKeyId, modelConfigId: model.id },
-          },
+          content: input.content,
+          modelConfigId: model.id,
+          title: input.title,
+          clientType: input.client_type,
+          labels: input.labels,
+          dynamicTools: input.dynamic_tools,
+          systemPrompt: input.system_prompt,
         },
-        include: { messages: true },
-      });
-      const view = chatView(chat);
-      const message = messageView(chat.messages[0]!);
-      events.add({ type: "chat:created", chat: view }, { type: "message:created", chat: view, messages: [message] });
-      return { chat: view, message };
-    });
+        events,
+      ),
+    );
     await this.deps.turns.wake(chat);
     return { chat, message };
   }
@@ -292,8 +284,9 @@ export class ChatService {
       RETURNING id`;
     if (rows.length === 0) return; // already read (or not ours): nothing changed
     if (opts.announce === false) return;
-    const chat = chatView(await this.db.chat.findUniqueOrThrow({ where: { id: chatId } }));
-    this.deps.events.publish({ type: "chat:read", chat, has_unread: false });
+    await mutateStatement(this.db, this.deps.events, async (db, events) => {
+      events.add({ type: "chat:read", chat: chatView(await db.chat.findUniqueOrThrow({ where: { id: chatId } })), has_unread: false });
+    });
   }
 
   /** Chat ids among `ids` with an assistant message beyond the read cursor, in one query. */

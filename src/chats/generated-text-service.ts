@@ -13,10 +13,11 @@ import { transition, type ChatStatus } from "../domain/status-machine.ts";
 import { partsOf, textOf } from "../../client-kit/message-parts.ts";
 import { createProvider, LlmError } from "../llm/index.ts";
 import { providerFailure } from "./provider-failure.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents } from "../events/events.ts";
+import { mutateStatement } from "../events/mutation.ts";
 import { findOwnedChat } from "./chat-lock.ts";
 import { modelForMessage, type ModelWithProvider } from "./models.ts";
-import { providerKey } from "./turn-context.ts";
+import { providerKey } from "../turns/turn-context.ts";
 import { chatView, type ChatView } from "./views.ts";
 
 /** A title or summary that takes longer than this is not worth waiting for. */
@@ -82,10 +83,13 @@ export class GeneratedTextService {
     return count ? this.publish(chatId, "chat:summary") : null;
   }
 
-  private async publish(chatId: string, type: "chat:title" | "chat:summary"): Promise<ChatView> {
-    const view = chatView(await this.prisma.chat.findUniqueOrThrow({ where: { id: chatId } }));
-    this.events.publish({ type, chat: view });
-    return view;
+  /** After a title or summary write: the event, built from the committed row. */
+  private publish(chatId: string, type: "chat:title" | "chat:summary"): Promise<ChatView> {
+    return mutateStatement(this.prisma, this.events, async (db, events) => {
+      const view = chatView(await db.chat.findUniqueOrThrow({ where: { id: chatId } }));
+      events.add({ type, chat: view });
+      return view;
+    });
   }
 
   /**

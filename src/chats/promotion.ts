@@ -3,7 +3,7 @@
 // the caller's transaction, with the chat row already locked.
 import type { Chat, ChatQueuedMessage } from "../generated/prisma/client.ts";
 import { Prisma, type Tx } from "../db/types.ts";
-import type { PendingEvents } from "./events.ts";
+import type { PendingEvents } from "../events/events.ts";
 import { isUsable, modelForMessage, type ModelWithProvider } from "./models.ts";
 import { insertSyntheticResults, pendingToolCalls } from "./tool-calls.ts";
 import { chatView, messageView, queuedMessageView, type ChatView } from "./views.ts";

@@ -10,10 +10,10 @@ import type { Principal } from "../auth/authenticate.ts";
 import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
 import { AppError } from "../domain/errors.ts";
 import { transition, type ChatStatus } from "../domain/status-machine.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents } from "../events/events.ts";
 import type { InterruptSender, TurnWaker } from "./chat-service.ts";
 import { lockOwnedChat } from "./chat-lock.ts";
-import { mutate } from "./mutation.ts";
+import { mutate } from "../events/mutation.ts";
 import { promoteQueued } from "./promotion.ts";
 import { chatView, type ChatView } from "./views.ts";
 

@@ -6,8 +6,9 @@
 // Notifications older than NOTIFICATION_RETENTION_DAYS go too, and idempotency keys
 // past their expiry.
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents } from "../events/events.ts";
 import { chatView } from "./views.ts";
+import { mutateStatement } from "../events/mutation.ts";
 import { purgeExpiredIdempotencyKeys } from "./idempotency.ts";
 
 /** Rows per delete statement; small enough that each transaction is short. */
@@ -40,8 +41,10 @@ export class RetentionPurge {
         if (due.length === 0) break;
         const children = await this.prisma.chat.findMany({ where: { rootChatId: { in: due.map((c) => c.id) } } });
         const all = [...due, ...children.filter((k) => !due.some((d) => d.id === k.id))];
-        await this.prisma.chat.deleteMany({ where: { id: { in: all.map((c) => c.id) } } });
-        for (const c of all) this.events.publish({ type: "chat:deleted", chat: chatView(c) });
+        await mutateStatement(this.prisma, this.events, async (db, events) => {
+          await db.chat.deleteMany({ where: { id: { in: all.map((c) => c.id) } } });
+          for (const c of all) events.add({ type: "chat:deleted", chat: chatView(c) });
+        });
         chats += all.length;
         if (due.length < batch) break;
       }

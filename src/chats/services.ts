@@ -6,7 +6,7 @@ import type { QueueService } from "./queue-service.ts";
 import type { ToolResults } from "./tool-results.ts";
 import type { ChatExtras } from "./chat-extras.ts";
 import type { GeneratedTextService } from "./generated-text-service.ts";
-import type { Notifications } from "./notifications.ts";
+import type { Notifications } from "../notifications/notifications.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 
 export interface ChatServices {

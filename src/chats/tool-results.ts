@@ -10,10 +10,10 @@ import { AppError } from "../domain/errors.ts";
 import { transition, type ChatStatus } from "../domain/status-machine.ts";
 import type { ToolResultPart } from "../../client-kit/message-parts.ts";
 import type { ToolResultInput } from "../../client-kit/commands.ts";
-import type { ChatEvents } from "./events.ts";
+import type { ChatEvents } from "../events/events.ts";
 import type { TurnWaker } from "./chat-service.ts";
 import { lockOwnedChat } from "./chat-lock.ts";
-import { mutate } from "./mutation.ts";
+import { mutate } from "../events/mutation.ts";
 import { insertSyntheticResults, pendingToolCalls } from "./tool-calls.ts";
 import { chatView, messageView, type ChatView } from "./views.ts";
 

@@ -3,8 +3,8 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import type { ChatServices } from "../chats/services.ts";
 import type { ProviderService } from "../admin/provider-service.ts";
-import type { WebhookSettings } from "../chats/webhook-settings.ts";
-import type { WebhookDelivery } from "../chats/webhook-delivery.ts";
+import type { WebhookSettings } from "../notifications/webhook-settings.ts";
+import type { WebhookDelivery } from "../notifications/webhook-delivery.ts";
 import type { Metrics } from "../metrics.ts";
 
 export interface ReadinessCheck {

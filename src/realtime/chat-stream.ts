@@ -7,7 +7,7 @@
 import { joinSchema, leaveSchema, type JoinSnapshot, type StreamEnvelope } from "../../client-kit/protocol.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import type { ChatService } from "../chats/chat-service.ts";
-import { joinStream, type StreamBus } from "../chats/stream/index.ts";
+import { joinStream, type StreamBus } from "../stream/index.ts";
 import type { Logger } from "../log.ts";
 import { AppError } from "../domain/errors.ts";
 import { handle } from "./handle.ts";

@@ -4,7 +4,7 @@
 // land under their parent); per-chat events go to the chat's room on /chat.
 // `chat:unread` is unread.ts's.
 import { namespaces, type Chat, type WatchEvent, type WatchEventName } from "../../client-kit/protocol.ts";
-import type { ChatEvent, ChatEvents } from "../chats/events.ts";
+import type { ChatEvent, ChatEvents } from "../events/events.ts";
 import type { IoServer } from "./types.ts";
 import { rooms } from "./rooms.ts";
 

@@ -26,8 +26,8 @@ import { ackUnknownCommands } from "./unknown-commands.ts";
 import { authenticateConnections, authenticateRecovery, socketAuthenticator } from "./handshake.ts";
 import { startSessionLifetime, type SessionLifetime } from "./sessions.ts";
 import type { ChatServices } from "../chats/services.ts";
-import type { ChatEvents } from "../chats/events.ts";
-import type { StreamBus } from "../chats/stream/index.ts";
+import type { ChatEvents } from "../events/events.ts";
+import type { StreamBus } from "../stream/index.ts";
 
 export type { IoServer, IoNamespace, IoSocket } from "./types.ts";
 

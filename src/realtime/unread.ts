@@ -6,7 +6,7 @@
 // if none has (or the answer does not come), `chat:unread` true goes to the owner's
 // /chats room. Joining and leaving move the cursor and announce `chat:unread` false.
 import { namespaces, type Chat } from "../../client-kit/protocol.ts";
-import type { ChatEvent, ChatEvents } from "../chats/events.ts";
+import type { ChatEvent, ChatEvents } from "../events/events.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import type { Logger } from "../log.ts";
 import type { IoServer } from "./types.ts";

@@ -10,8 +10,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import OpenAI from "openai";
 import type { RunningServer } from "../../src/server.ts";
-import { joinStream } from "../../src/chats/stream/index.ts";
-import type { ChatEvent } from "../../src/chats/events.ts";
+import { joinStream } from "../../src/stream/index.ts";
+import type { ChatEvent } from "../../src/events/events.ts";
 import { nowMs, startOpenAiFake, tokenText, type OpenAiFake, type ReceivedRequest, type ScriptedReply } from "../fakes/index.ts";
 import {
   Cleanup,

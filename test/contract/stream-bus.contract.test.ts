@@ -20,7 +20,7 @@ import {
   type StreamEnvelope,
   type StreamGap,
   type StreamSnapshot,
-} from "../../src/chats/stream/index.ts";
+} from "../../src/stream/index.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { sleep, waitFor } from "../support/wait.ts";
 import { describeModes, NO_REDIS } from "../support/modes.ts";

@@ -159,7 +159,7 @@ describe("after-turn work across an embedded restart", () => {
     const notes = await waitFor(async () => ((await turnFinished(api)).length === CHATS ? turnFinished(api) : null), { timeoutMs: 30_000, message: "not every turn notified" });
     expect(notes.every((n) => n.body === SUMMARY)).toBe(true);
     // Every first delivery answered 503: the retries wait on their backoff, in memory.
-    await waitFor(() => receiver.hits.length === CHATS, { timeoutMs: 20_000, message: "webhooks never sent" });
+    await waitFor(() => new Set(receiver.hits.map((h) => h.delivery)).size >= CHATS, { timeoutMs: 20_000, message: "webhooks never sent" });
     await stop(b);
 
     await start();
@@ -199,14 +199,16 @@ describe.skipIf(scaled.length === 0)("after-turn work across an emptied Redis (s
     await fourHangingOneQueued(api, quick, ids);
     await deleteRedisKeys(redis, `${prefix}:*`); // the fifth summary job is gone
 
-    quick.release();
-    await waitFor(async () => (await turnFinished(api)).length === CHATS, { timeoutMs: 30_000, message: "not every turn notified" });
-    await waitFor(() => receiver.hits.length === CHATS, { timeoutMs: 20_000, message: "webhooks never sent" });
-    await deleteRedisKeys(redis, `${prefix}:*`); // the delayed retries are gone
-    await waitFor(() => receiver.hits.filter((h) => h.status === 200).length === CHATS, { timeoutMs: 30_000, message: "webhook retries lost" }).catch(async (e: Error) => {
+    // On a failure, say what the outbox and the receiver held.
+    const explain = async (e: Error) => {
       const rows = await srv.db.prisma.outboxJob.findMany();
       throw new Error(`${e.message}; hits ${JSON.stringify(receiver.hits.map((h) => [h.delivery.slice(0, 8), h.attempt, h.status]))}; outbox ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
-    });
+    };
+    quick.release();
+    await waitFor(async () => (await turnFinished(api)).length === CHATS, { timeoutMs: 60_000, message: "not every turn notified" }).catch(explain);
+    await waitFor(() => new Set(receiver.hits.map((h) => h.delivery)).size >= CHATS, { timeoutMs: 30_000, message: "webhooks never sent" }).catch(explain);
+    await deleteRedisKeys(redis, `${prefix}:*`); // the delayed retries are gone
+    await waitFor(() => receiver.hits.filter((h) => h.status === 200).length === CHATS, { timeoutMs: 60_000, message: "webhook retries lost" }).catch(explain);
     const notes = await turnFinished(api);
     expect(notes.every((n) => n.body === SUMMARY)).toBe(true);
     expectDeliveredOnce(receiver, ids, notes);

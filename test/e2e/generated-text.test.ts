@@ -8,7 +8,7 @@ import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { sleep, waitFor } from "../support/wait.ts";
-import { TURN_FINISHED_FALLBACK } from "../../src/chats/after-turn.ts";
+import { TURN_FINISHED_FALLBACK } from "../../src/notifications/turn-finished.ts";
 import { describeModes, serviceModes } from "../support/modes.ts";
 
 const modes = serviceModes();
@@ -71,7 +71,7 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
     await waitFor(async () => (await getChat(srv, chat.id)).last_turn_summary !== null, { timeoutMs: 15_000 });
     // An error clears it.
     await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { status: "running", workerId: "w" } });
-    const store = (await import("../../src/chats/turn-store.ts")).TurnStore;
+    const store = (await import("../../src/turns/turn-store.ts")).TurnStore;
     const ts = new store(srv.db.prisma, srv.events);
     const c0 = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } });
     await ts.finish({ chatId: chat.id, workerId: "w", historyVersion: c0.historyVersion }, { status: "error", error: { message: "x", kind: "generic", provider: "p", retryable: false, status_code: null, detail: null } });

@@ -15,8 +15,8 @@ import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { sleep, waitFor } from "../support/wait.ts";
 import { verifyWebhook } from "../../src/domain/webhook-signature.ts";
-import { Notifications } from "../../src/chats/notifications.ts";
-import { AfterTurn, TURN_FINISHED_FALLBACK } from "../../src/chats/after-turn.ts";
+import { Notifications } from "../../src/notifications/notifications.ts";
+import { TURN_FINISHED_FALLBACK, TurnFinishedNotifier } from "../../src/notifications/turn-finished.ts";
 import { describeModes, dbModes, serviceModes } from "../support/modes.ts";
 
 const modes = serviceModes();
@@ -99,8 +99,8 @@ describeModes(modes, "turn notifications and webhooks on $db (redis: $redis)", (
     expect(quick.requests.filter((r) => isSummaryPrompt(r) && prompt(r).includes("ONE-CALL-MARKER"))).toHaveLength(1);
     // A retried job (or a second worker) creates nothing twice.
     const c = await getChat(srv, chat.id, key);
-    const notes = new AfterTurn(srv.db.prisma, new Notifications(srv.db.prisma, srv.events));
-    expect(await notes.notifyFinished(chat.id, c.history_version, "again")).toBeNull();
+    const notes = new TurnFinishedNotifier(srv.db.prisma, new Notifications(srv.db.prisma, srv.events));
+    expect(await notes.notify(chat.id, c.history_version, "again")).toBeNull();
     expect(await inbox(srv, key)).toHaveLength(1);
     dash.close();
   });

@@ -4,7 +4,7 @@
 // Real server, real SDKs, local fake provider servers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamDelta, StreamEnvelope } from "../../client-kit/protocol.ts";
-import { joinStream } from "../../src/chats/stream/index.ts";
+import { joinStream } from "../../src/stream/index.ts";
 import { startAnthropicFake, startOpenAiFake, type AnthropicFake, type OpenAiFake, type ReplyScript, type ScriptedReply } from "../fakes/index.ts";
 import { addModel, createChat, listMessages, waitForStatus, type ModelSetup } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";

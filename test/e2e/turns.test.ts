@@ -2,7 +2,7 @@
 // fake provider server -> stream bus -> persisted messages, on every driver set.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { StreamEnvelope } from "../../client-kit/protocol.ts";
-import { joinStream } from "../../src/chats/stream/index.ts";
+import { joinStream } from "../../src/stream/index.ts";
 import { startAnthropicFake, startOpenAiFake, type AnthropicFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, createChat, getChat, listMessages, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";

@@ -1,6 +1,6 @@
 // The one pricing rule (src/chats/pricing.ts) over normalized usage.
 import { describe, expect, it } from "vitest";
-import { stepCostMicros, type ModelPrices } from "../../src/chats/pricing.ts";
+import { stepCostMicros, type ModelPrices } from "../../src/turns/pricing.ts";
 
 const prices = (p: Partial<ModelPrices> = {}): ModelPrices => ({
   inputPriceMicrosPerMtok: 3_000_000,

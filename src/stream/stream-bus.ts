@@ -3,8 +3,8 @@
 // (memory-bus.ts, redis-bus.ts) pass the same contract suite
 // (test/contract/stream-bus.contract.test.ts). Streaming is not persistence (design
 // invariant 5): the bus holds only the in-flight partial message of each chat.
-import type { StreamDelta, StreamEnvelope, StreamSnapshot } from "../../../client-kit/protocol.ts";
-import type { Logger } from "../../log.ts";
+import type { StreamDelta, StreamEnvelope, StreamSnapshot } from "../../client-kit/protocol.ts";
+import type { Logger } from "../log.ts";
 
 export type { StreamDelta, StreamEnvelope, StreamSnapshot };
 

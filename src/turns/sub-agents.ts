@@ -8,11 +8,12 @@ import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../db/types.ts";
 import { partsOf, textOf } from "../../client-kit/message-parts.ts";
 import type { BuiltinTool } from "./builtin-tools.ts";
-import type { ChatEvents } from "./events.ts";
-import type { TurnWaker } from "./chat-service.ts";
-import { isUsable } from "./models.ts";
-import { fallbackTitle } from "./titles.ts";
-import { chatView, messageView } from "./views.ts";
+import type { ChatEvents } from "../events/events.ts";
+import type { TurnWaker } from "../chats/chat-service.ts";
+import { isUsable } from "../chats/models.ts";
+import { insertChat } from "../chats/chat-creation.ts";
+import { mutate } from "../events/mutation.ts";
+import { chatView, messageView } from "../chats/views.ts";
 
 /** A child that has not finished after this long is reported as still running. */
 const DEFAULT_WAIT_MS = 10 * 60_000;
@@ -38,35 +39,32 @@ export function subAgentTools(parent: Chat, deps: SubAgentDeps): BuiltinTool[] {
       },
       async run(args) {
         const a = (args ?? {}) as { prompt?: unknown; model_config_id?: unknown };
-        if (typeof a.prompt !== "string" || !a.prompt.trim()) return { error: "prompt is required" };
+        const prompt = a.prompt;
+        if (typeof prompt !== "string" || !prompt.trim()) return { error: "prompt is required" };
         let modelId = parent.lastModelConfigId;
         if (typeof a.model_config_id === "string") {
           const m = await deps.prisma.modelConfig.findFirst({ where: { id: a.model_config_id, organizationId: parent.organizationId }, include: { provider: true } });
           if (!isUsable(m)) return { error: "unknown or disabled model_config_id" };
           modelId = m.id;
         }
-        const child = await deps.prisma.chat.create({
-          data: {
-            organizationId: parent.organizationId,
-            ownerId: parent.ownerId,
-            parentChatId: parent.id,
-            rootChatId: parent.rootChatId ?? parent.id,
-            apiKeyId: parent.apiKeyId,
-            clientType: parent.clientType,
-            systemPrompt: parent.systemPrompt,
-            title: fallbackTitle(a.prompt),
-            status: "pending",
-            historyVersion: 1,
-            lastModelConfigId: modelId,
-            messages: { create: { role: "user", content: [{ type: "text", text: a.prompt }] as Prisma.InputJsonValue, createdBy: parent.ownerId, modelConfigId: modelId } },
-          },
-          include: { messages: true },
-        });
-        const view = chatView(child);
-        deps.events.publish({ type: "chat:created", chat: view });
-        deps.events.publish({ type: "message:created", chat: view, messages: child.messages.map(messageView) });
+        const { chat: view } = await mutate(deps.prisma, deps.events, (tx, events) =>
+          insertChat(
+            tx,
+            {
+              organizationId: parent.organizationId,
+              ownerId: parent.ownerId,
+              apiKeyId: parent.apiKeyId,
+              parent: { id: parent.id, rootChatId: parent.rootChatId },
+              clientType: parent.clientType,
+              systemPrompt: parent.systemPrompt,
+              content: [{ type: "text", text: prompt }],
+              modelConfigId: modelId,
+            },
+            events,
+          ),
+        );
         await deps.turns.wake(view);
-        return { chat_id: child.id, status: "started" };
+        return { chat_id: view.id, status: "started" };
       },
     },
     {

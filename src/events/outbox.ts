@@ -26,7 +26,7 @@ export interface OutboxEntry {
   maxAttempts: number;
 }
 
-/** What a queue job needs to wake a row up; `attempts` makes the job id unique per run. */
+/** What a queue job needs to wake a row up; `attempts` makes the job id unique per run (jobs/queue-specs.ts). */
 export interface OutboxRef {
   id: string;
   queue: string;
@@ -42,11 +42,6 @@ export interface ClaimedOutboxRow {
   /** This run's number, 1-based. */
   attempt: number;
   maxAttempts: number;
-}
-
-/** The queue job id of a row's next run: one job per row and attempt, so re-enqueueing is idempotent. */
-export function outboxJobId(ref: Pick<OutboxRef, "id" | "attempts">): string {
-  return `outbox-${ref.id}-${ref.attempts}`;
 }
 
 /** Inserts entries in the caller's transaction; an entry whose key is still pending is skipped. Returns the rows to wake after commit. */

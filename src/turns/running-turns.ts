@@ -3,7 +3,7 @@
 // UPDATE no longer returns was taken away (stale recovery, edit, archive): its run
 // is aborted. A chat found `interrupting` is aborted as an interrupt, which covers
 // a missed interrupt signal within one interval.
-import type { Logger } from "../src/log.ts";
+import type { Logger } from "../log.ts";
 
 export type AbortReason = "interrupt" | "lease_lost" | "shutdown";
 

@@ -30,7 +30,7 @@
 // are in.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { createRedis, RedisHealth } from "../../redis.ts";
+import { createRedis, RedisHealth } from "../redis.ts";
 import { canonicalDelta, toSnapshot } from "./partial.ts";
 import { OPEN_TURN_LUA, PUBLISH_LUA, SNAPSHOT_LUA } from "./redis-scripts.ts";
 import {

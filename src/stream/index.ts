@@ -7,7 +7,7 @@
 import { createMemoryStreamBus } from "./memory-bus.ts";
 import { createRedisStreamBus } from "./redis-bus.ts";
 import type { StreamBus, StreamBusLimits, StreamBusLogger } from "./stream-bus.ts";
-import type { RedisHealth } from "../../redis.ts";
+import type { RedisHealth } from "../redis.ts";
 
 export {
   DEFAULT_ENDED_TTL_MS,

@@ -3,12 +3,12 @@
 // each finished step to `persistStep`. It orchestrates and nothing else: no
 // Prisma, no sockets — effects are injected (style.md point 8), so it is tested
 // against fake provider servers with in-memory callbacks.
-import type { StreamDelta } from "../client-kit/protocol.ts";
-import type { MessagePart, ToolCallPart, ToolResultPart } from "../client-kit/message-parts.ts";
-import type { FinishReason, LlmMessage, LlmProvider, LlmTool, Usage } from "../src/llm/types.ts";
-import { LlmError, classifyProviderError } from "../src/llm/errors.ts";
-import { addUsage, hasVisibleOutput, unusableStep } from "../src/llm/step-check.ts";
-import type { BuiltinTool } from "../src/chats/builtin-tools.ts";
+import type { StreamDelta } from "../../client-kit/protocol.ts";
+import type { MessagePart, ToolCallPart, ToolResultPart } from "../../client-kit/message-parts.ts";
+import type { FinishReason, LlmMessage, LlmProvider, LlmTool, Usage } from "../llm/types.ts";
+import { LlmError, classifyProviderError } from "../llm/errors.ts";
+import { addUsage, hasVisibleOutput, unusableStep } from "../llm/step-check.ts";
+import type { BuiltinTool } from "./builtin-tools.ts";
 
 export interface RetryPolicy {
   /** Attempts per model step, the first included. */

@@ -10,12 +10,12 @@
 // It runs on each process's own timer, not as a queue job (it must work while Redis is
 // down: it is what re-creates lost jobs), once at start-up, and under a Postgres
 // advisory lock so one process sweeps at a time.
-import type { Logger } from "../src/log.ts";
-import type { TurnStore } from "../src/chats/turn-store.ts";
-import type { TurnWaker } from "../src/chats/chat-service.ts";
-import type { QueueService } from "../src/chats/queue-service.ts";
-import type { ToolResults } from "../src/chats/tool-results.ts";
-import type { OutboxRef, OutboxStore } from "../src/chats/outbox.ts";
+import type { Logger } from "../log.ts";
+import type { TurnStore } from "./turn-store.ts";
+import type { TurnWaker } from "../chats/chat-service.ts";
+import type { QueueService } from "../chats/queue-service.ts";
+import type { ToolResults } from "../chats/tool-results.ts";
+import type { OutboxRef, OutboxStore } from "../events/outbox.ts";
 
 export interface RecoveryDeps {
   store: TurnStore;

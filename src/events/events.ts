@@ -2,7 +2,7 @@
 // built from the committed rows (design invariant 2). The realtime layer listens
 // here and fans out through Socket.IO (and its Redis adapter when scaled).
 import { EventEmitter } from "node:events";
-import type { ChatView, MessageView, QueuedMessageView } from "./views.ts";
+import type { ChatView, MessageView, QueuedMessageView } from "../chats/views.ts";
 import type { DiffStatus, NotificationView } from "../../client-kit/protocol.ts";
 import type { OutboxRef } from "./outbox.ts";
 

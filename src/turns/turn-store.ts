@@ -8,10 +8,11 @@ import { Prisma, type Tx } from "../db/types.ts";
 import type { ChatStatus } from "../domain/status-machine.ts";
 import type { ChatErrorInfo, FinishReason, Usage } from "../llm/types.ts";
 import type { MessagePart, ToolCallPart, ToolResultPart } from "../../client-kit/message-parts.ts";
-import { ChatEvents, PendingEvents } from "./events.ts";
-import type { TurnEndKind } from "./after-turn.ts";
-import { chatView, messageView, type ChatView } from "./views.ts";
-import { promoteQueued } from "./promotion.ts";
+import type { ChatEvents, PendingEvents } from "../events/events.ts";
+import { mutate, mutateStatement } from "../events/mutation.ts";
+import { AfterTurn, type TurnEndKind } from "./after-turn.ts";
+import { chatView, messageView, type ChatView } from "../chats/views.ts";
+import { promoteQueued } from "../chats/promotion.ts";
 
 export class FencedError extends Error {
   override name = "FencedError";
@@ -61,18 +62,13 @@ export interface EndedTurn {
   how: TurnEndKind;
 }
 
-/** The after-turn hook: writes what the end of a turn leaves to do, inside the transaction that ends it. */
-export interface AfterTurnHook {
-  record(tx: Tx, chat: Chat, how: TurnEndKind, events: PendingEvents): Promise<void>;
-}
-
-const noAfterTurn: AfterTurnHook = { record: async () => {} };
 
 export class TurnStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly events: ChatEvents,
-    private readonly afterTurn: AfterTurnHook = noAfterTurn,
+    /** The after-turn hooks' part inside the ending transaction (src/turns/after-turn.ts). */
+    private readonly afterTurn: Pick<AfterTurn, "inTransaction"> = AfterTurn.none,
   ) {}
 
   /**
@@ -94,8 +90,11 @@ export class TurnStore {
       if (attempt >= ACQUIRE_RETRIES) throw new ChatBusyError(`chat ${chatId} stayed locked; the job will be retried`);
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
-    const chat = await this.prisma.chat.findUniqueOrThrow({ where: { id: chatId } });
-    this.events.publish({ type: "chat:status", chat: chatView(chat) });
+    const chat = await mutateStatement(this.prisma, this.events, async (db, events) => {
+      const row = await db.chat.findUniqueOrThrow({ where: { id: chatId } });
+      events.add({ type: "chat:status", chat: chatView(row) });
+      return row;
+    });
     return { lease: { chatId, workerId, historyVersion: chat.historyVersion }, chat };
   }
 
@@ -119,13 +118,11 @@ export class TurnStore {
    * results) in one transaction and moves the lease to the new history_version.
    */
   async persistStep(lease: Lease, step: StepRecord, statuses: ChatStatus[] = ["running"]): Promise<PersistedStep> {
-    const events = new PendingEvents();
-    const result = await this.prisma.$transaction(async (tx) => {
+    const result = await mutate(this.prisma, this.events, async (tx, events) => {
       const chat = await this.fence(tx, lease, statuses, historyStep());
       return { chat, ...(await this.insertStep(tx, chat, step, events)) };
     });
     lease.historyVersion = result.chat.historyVersion;
-    events.flush(this.events);
     return { history_version: result.chat.historyVersion, message_ids: result.message_ids };
   }
 
@@ -135,8 +132,7 @@ export class TurnStore {
    * that arrived meanwhile ends it as an interrupted turn that keeps the step.
    */
   async commitFinalStep(lease: Lease, step: StepRecord, end: TurnEnd): Promise<PersistedStep & EndedTurn> {
-    const events = new PendingEvents();
-    const result = await this.prisma.$transaction(async (tx) => {
+    const result = await mutate(this.prisma, this.events, async (tx, events) => {
       let how: TurnEndKind = "ended";
       let chat = await this.tryFence(tx, lease, ["running"], { ...historyStep(), ...endData(end) });
       if (!chat) {
@@ -147,7 +143,6 @@ export class TurnStore {
       return { message_ids, history_version: chat.historyVersion, ...(await this.closeTurn(tx, chat, how, end, events)) };
     });
     lease.historyVersion = result.history_version;
-    events.flush(this.events);
     return result;
   }
 
@@ -183,13 +178,10 @@ export class TurnStore {
   }
 
   private async endTurn(lease: Lease, write: (tx: Tx, events: PendingEvents) => Promise<{ chat: Chat; how: TurnEndKind }>, end?: TurnEnd): Promise<EndedTurn> {
-    const events = new PendingEvents();
-    const result = await this.prisma.$transaction(async (tx) => {
+    return mutate(this.prisma, this.events, async (tx, events) => {
       const { chat, how } = await write(tx, events);
       return this.closeTurn(tx, chat, how, end, events);
     });
-    events.flush(this.events);
-    return result;
   }
 
   private async insertStep(tx: Tx, chat: Chat, step: StepRecord, events: PendingEvents): Promise<{ message_ids: number[] }> {
@@ -211,7 +203,7 @@ export class TurnStore {
     if (how === "ended" && end?.status === "requires_action" && chat.status === "requires_action") {
       events.add({ type: "requires_action", chat: view, tool_calls: end.calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args })) });
     }
-    await this.afterTurn.record(tx, chat, how, events);
+    await this.afterTurn.inTransaction({ tx, chat, how, events });
     return { chat: view, how };
   }
 
@@ -248,17 +240,19 @@ export class TurnStore {
     return this.release(Prisma.sql`worker_id = ${workerId}`);
   }
 
-  private async release(which: Prisma.Sql): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
-    const rows = await this.prisma.$queryRaw<{ id: string; status: string }[]>`
+  private release(which: Prisma.Sql): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
+    return mutateStatement(this.prisma, this.events, async (db, events) => {
+    const rows = await db.$queryRaw<{ id: string; status: string }[]>`
       UPDATE chats SET status = CASE WHEN status = 'running' THEN 'pending'::chat_status ELSE 'waiting'::chat_status END,
         worker_id = NULL, heartbeat_at = NULL, updated_at = clock_timestamp()
       WHERE id IN (SELECT id FROM chats WHERE status IN ('running', 'interrupting') AND archived = false
                    AND ${which} FOR UPDATE SKIP LOCKED LIMIT 500)
       RETURNING id, status::text AS status`;
     if (rows.length === 0) return { pending: [], stopped: [] };
-    const chats = (await this.prisma.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(chatView);
-    for (const c of chats) this.events.publish({ type: "chat:status", chat: c });
+    const chats = (await db.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(chatView);
+    for (const c of chats) events.add({ type: "chat:status", chat: c });
     return { pending: chats.filter((c) => c.status === "pending"), stopped: chats.filter((c) => c.status === "waiting") };
+    });
   }
 
   /** Pending chats untouched for a while: their job may have been lost (Redis restart). */

@@ -7,7 +7,7 @@ import type { SecretBox } from "../auth/secret-box.ts";
 import { partsOf } from "../../client-kit/message-parts.ts";
 import { LlmError } from "../llm/errors.ts";
 import type { FinishReason, LlmMessage, LlmTool, ProviderSettings } from "../llm/types.ts";
-import { modelForMessage, type ModelWithProvider } from "./models.ts";
+import { modelForMessage, type ModelWithProvider } from "../chats/models.ts";
 
 export interface TurnContext {
   model: ModelWithProvider;

@@ -7,9 +7,9 @@ import type { Notification, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma, type Db } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import type { NotificationView } from "../../client-kit/protocol.ts";
-import type { ChatEvents, PendingEvents } from "./events.ts";
-import { mutate } from "./mutation.ts";
-import { addToOutbox } from "./outbox.ts";
+import type { ChatEvents, PendingEvents } from "../events/events.ts";
+import { mutate } from "../events/mutation.ts";
+import { addToOutbox } from "../events/outbox.ts";
 
 export function notificationView(n: Notification): NotificationView {
   return {
