@@ -2,7 +2,7 @@
 // socket commands are the same schemas, so both edges validate identically.
 import { z } from "zod";
 import { inputContentSchema } from "./message-parts.ts";
-import { httpUrl, int32, json, jsonObject, text } from "./fields.ts";
+import { boolParam, httpUrl, int32, intParam, isWebhookUrl, json, jsonObject, text } from "./fields.ts";
 
 // ---- Labels: a flat string -> string map.
 export const MAX_LABELS = 50;
@@ -55,7 +55,6 @@ export const createChatSchema = z
     client_type: z.enum(["ui", "api"]).optional(),
     dynamic_tools: dynamicToolsSchema.optional(),
     system_prompt: text({ max: 128 * 1024 }).optional(),
-    idempotency_key: idempotencyKey,
   })
   .strict();
 export type CreateChatCommand = z.input<typeof createChatSchema>;
@@ -64,7 +63,6 @@ export const sendMessageSchema = z
   .object({
     content: inputContentSchema,
     model_config_id: uuid.optional(),
-    idempotency_key: idempotencyKey,
   })
   .strict();
 export type SendMessageCommand = z.input<typeof sendMessageSchema>;
@@ -76,15 +74,15 @@ export const interruptSchema = z
       .boolean()
       .optional()
       .transform((v) => v || undefined),
-    idempotency_key: idempotencyKey,
   })
   .strict();
 export type InterruptCommand = z.input<typeof interruptSchema>;
 
 export const listMessagesQuerySchema = z
   .object({
-    before: z.coerce.number().int().positive().optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
+    /** Messages older than this id. */
+    before: intParam({ min: 1 }).optional(),
+    limit: intParam({ min: 1, max: 200 }).optional(),
   })
   .strict();
 
@@ -95,7 +93,6 @@ export const updateChatSchema = z
     labels: labelsSchema.optional(),
     /** 0 unpins; on an unpinned chat any n > 0 appends at the end; on a pinned one it moves (clamped). */
     pin_order: z.number().int().min(0).max(100_000).optional(),
-    idempotency_key: idempotencyKey,
   })
   .strict()
   .refine((u) => u.title !== undefined || u.labels !== undefined || u.pin_order !== undefined, "nothing to update: give title, labels or pin_order");
@@ -117,7 +114,6 @@ export type ToolResultInput = z.infer<typeof toolResultSchema>;
 export const submitToolResultsSchema = z
   .object({
     results: z.array(toolResultSchema).min(1).max(64),
-    idempotency_key: idempotencyKey,
   })
   .strict()
   .refine((b) => JSON.stringify(b.results).length <= MAX_TOOL_RESULTS_BYTES, "tool results over 1 MB");
@@ -133,11 +129,54 @@ export const diffStatusSchema = z
     additions: int32().optional(),
     deletions: int32().optional(),
     changed_files: int32().optional(),
-    idempotency_key: idempotencyKey,
   })
   .strict();
 export type DiffStatusInput = z.infer<typeof diffStatusSchema>;
 
 export const promptsQuerySchema = z
-  .object({ limit: z.coerce.number().int().min(0).max(2000).default(0) })
+  .object({ limit: intParam({ max: 2000 }).default(0) })
+  .strict();
+
+/** Chat list filters (`GET /chats`, `chat:list`). */
+const labelFilter = text({ max: 64 + 1 + 256 })
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,63}:.{1,256}$/s, "label filters are key:value")
+  .transform((v) => [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)] as const);
+export const MAX_CHAT_PAGE = 200;
+export const listChatsQuerySchema = z
+  .object({
+    /** The search grammar: free text, `title:`, `label:k:v`, `status:`, `archived:`... */
+    q: text({ max: 4096 }).optional(),
+    /** `key:value`; repeat the parameter (or give an array) to AND several. */
+    label: z
+      .union([labelFilter, z.array(labelFilter).max(50)])
+      .optional()
+      .transform((v) => Object.fromEntries(v === undefined ? [] : Array.isArray(v[0]) ? (v as (readonly [string, string])[]) : [v as readonly [string, string]])),
+    limit: intParam({ min: 1, max: MAX_CHAT_PAGE }).optional(),
+    /** `next_cursor` of the previous page; opaque. */
+    after: text({ max: 1024 }).optional(),
+  })
+  .strict();
+
+/** The most recently updated chat per value of one label key. */
+export const latestByLabelQuerySchema = z
+  .object({
+    key: text({ max: 64 }).regex(LABEL_KEY_RE, "a label key"),
+    /** Comma-separated values to restrict to (at most 25). */
+    values: text({ max: 25 * 257 })
+      .optional()
+      .transform((v) => (v ? v.split(",").filter(Boolean) : undefined))
+      .pipe(z.array(labelValueSchema).max(25, "at most 25 values").optional()),
+  })
+  .strict();
+
+export const listNotificationsQuerySchema = z
+  .object({ limit: intParam({ min: 1, max: 200 }).default(50), unread: boolParam().optional(), before: z.uuid().optional() })
+  .strict();
+
+export const webhookSettingsInputSchema = z
+  .object({
+    url: text({ max: 2048 }).refine(isWebhookUrl, "must be an http:// or https:// URL"),
+    // The receiver's copy signs nothing if it is guessable.
+    secret: text({ min: 16, max: 256 }).optional(),
+  })
   .strict();

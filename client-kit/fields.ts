@@ -113,3 +113,30 @@ export function jsonTextProblem(value: unknown, maxDepth: number, path: (string 
   }
   return undefined;
 }
+
+// Path segments and query strings are text; socket payloads are JSON. A field that
+// is a number (or boolean) takes both spellings, and nothing looser (no `true` as 1).
+const DIGITS = /^(0|[1-9][0-9]{0,9})$/;
+
+/** A whole number given as a JSON number or as its decimal digits (a path id, `?limit=`). */
+export function intParam({ min = 0, max = INT32_MAX }: { min?: number; max?: number } = {}) {
+  return z.union([int32({ min, max }), z.string().regex(DIGITS, "must be a whole number").transform(Number).pipe(int32({ min, max }))]);
+}
+
+/** A boolean given as JSON or as `true` / `false` in a query string. */
+export function boolParam() {
+  return z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+}
+
+/**
+ * Webhooks go to http(s) URLs only: no file:, data:, javascript: or anything a fetch might
+ * treat specially, and no user:password@ (fetch refuses those; the signature authenticates).
+ */
+export function isWebhookUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname.length > 0 && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}

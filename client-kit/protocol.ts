@@ -3,7 +3,8 @@
 // names are `noun:detail` and never change once shipped.
 import { z } from "zod";
 import type { MessagePart } from "./message-parts.ts";
-import type { CreateChatCommand, DiffStatusInput, InterruptCommand, SendMessageCommand, UpdateChatCommand } from "./commands.ts";
+import type { CommandInput, CommandName, CommandResult } from "./command-table.ts";
+import type { WireError } from "./errors.ts";
 
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
@@ -39,8 +40,6 @@ export interface ConnectErrorData {
   retry_after_ms?: number;
 }
 
-export const errorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
-export type WireError = z.infer<typeof errorSchema>;
 
 /** Every acknowledgement: `{ ok: true, data }` or `{ ok: false, error }`. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
@@ -308,29 +307,10 @@ export const watchEventNames = [
 ] as const;
 export type WatchEventName = (typeof watchEventNames)[number];
 
-// ---- Commands (bots): every mutation, with an ack. Payload schemas in commands.ts.
+// ---- Commands: every operation of the API, one socket event each (client-kit/command-table.ts).
 
-/**
- * Every socket command and its REST route under /api/v1: the two are one API, with
- * the same payload schema, errors and idempotency key (test/e2e/parity.test.ts).
- */
-export const commandRoutes = {
-  "chat:create": "POST /chats",
-  "message:send": "POST /chats/:id/messages",
-  "message:edit": "PATCH /chats/:id/messages/:message_id",
-  "chat:interrupt": "POST /chats/:id/interrupt",
-  "chat:update": "PATCH /chats/:id",
-  "chat:archive": "POST /chats/:id/archive",
-  "chat:unarchive": "POST /chats/:id/unarchive",
-  "queue:delete": "DELETE /chats/:id/queue/:queued_id",
-  "queue:promote": "POST /chats/:id/queue/:queued_id/promote",
-  "tool_results:submit": "POST /chats/:id/tool-results",
-  "diff_status:report": "PUT /chats/:id/diff-status",
-  "title:regenerate": "POST /chats/:id/title/regenerate",
-  "chat:delete": "DELETE /chats/:id",
-  "notification:read": "POST /notifications/:id/read",
-} as const;
-export type CommandName = keyof typeof commandRoutes;
+/** Each command as a socket event: its payload is the command's input, its ack carries the result. */
+export type CommandEvents = { [C in CommandName]: (payload: CommandInput<C>, ack: AckCallback<CommandResult<C>>) => void };
 
 export const joinSchema = z.object({ chat_id: z.uuid() }).strict();
 export const leaveSchema = joinSchema;
@@ -354,30 +334,12 @@ export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEv
   "session:revoked": (payload: { reason: SessionEndReason }) => void;
 }
 
-export interface ClientToServerEvents {
+export interface ClientToServerEvents extends CommandEvents {
   /** Who the socket is authenticated as. */
   "session:info": (payload: Record<string, never> | undefined, ack: AckCallback<SessionInfo>) => void;
   /** `/chat`: subscribe to one chat; the ack carries the snapshot. */
   join: (payload: z.input<typeof joinSchema>, ack: AckCallback<JoinSnapshot>) => void;
   leave: (payload: z.input<typeof leaveSchema>, ack: AckCallback<{ chat_id: string }>) => void;
-  "chat:create": (payload: CreateChatCommand, ack: AckCallback<{ chat: Chat; message: Message }>) => void;
-  "message:send": (
-    payload: SendMessageCommand & { chat_id: string },
-    ack: AckCallback<{ queued: false; message: Message; chat: Chat } | { queued: true; queued_message: QueuedMessage; chat: Chat }>,
-  ) => void;
-  "message:edit": (payload: SendMessageCommand & { chat_id: string; message_id: number }, ack: AckCallback<{ message: Message; chat: Chat; deleted_message_ids: number[] }>) => void;
-  /** Stop the turn; with `clear_queue: true` the queued messages go too (otherwise the queue runs on). */
-  "chat:interrupt": (payload: InterruptCommand & { chat_id: string }, ack: AckCallback<Chat>) => void;
-  "chat:update": (payload: UpdateChatCommand & { chat_id: string }, ack: AckCallback<Chat>) => void;
-  "chat:archive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
-  "chat:unarchive": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; affected: Chat[] }>) => void;
-  "queue:delete": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<null>) => void;
-  "queue:promote": (payload: { chat_id: string; queued_id: number; idempotency_key?: string }, ack: AckCallback<{ chat: Chat; promoted: "now" | "after_interrupt" }>) => void;
-  "diff_status:report": (payload: DiffStatusInput & { chat_id: string }, ack: AckCallback<DiffStatus>) => void;
-  "title:regenerate": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
-  "chat:delete": (payload: { chat_id: string; idempotency_key?: string }, ack: AckCallback<{ deleted: string[] }>) => void;
-  "notification:read": (payload: { notification_id: string; idempotency_key?: string }, ack: AckCallback<NotificationView>) => void;
-  "tool_results:submit": (payload: { chat_id: string; results: { tool_call_id: string; output: unknown; is_error?: boolean }[]; idempotency_key?: string }, ack: AckCallback<Chat>) => void;
 }
 
 /** Why a session was cut (`session:revoked`). */

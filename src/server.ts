@@ -36,7 +36,10 @@ import { createMetrics } from "./metrics.ts";
 import { namespaces } from "../client-kit/protocol.ts";
 import { AutoArchive } from "./chats/auto-archive-service.ts";
 import { RetentionPurge } from "./chats/retention-purge.ts";
-import { IdempotencyStore } from "./chats/idempotency.ts";
+import { IdempotencyStore } from "./commands/idempotency-store.ts";
+import { bindCommands } from "./commands/bindings.ts";
+import { createCommandRunner } from "./commands/run-command.ts";
+import { OrganizationService } from "./admin/organization-service.ts";
 import { TurnStore } from "./turns/turn-store.ts";
 import { createMemoryInterrupts, createRedisInterrupts, type InterruptSignals } from "./turns/interrupts.ts";
 import { createStreamBus, type StreamBus } from "./stream/index.ts";
@@ -202,19 +205,21 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cleanup.push(() => workers.recovery.stop());
 
     let revokedKeyHook: (apiKeyId: string) => void = () => {};
-    const app = createApp({
-      organizer,
-      queue,
-      toolResults,
-      extras,
-      texts,
-      notifications,
-      webhookSettings: new WebhookSettings(db.prisma, secrets),
-      webhookDelivery,
-      onApiKeyRevoked: (id) => revokedKeyHook(id),
-      chats,
+    const services = { chats, organizer, queue, toolResults, extras, texts, notifications, idempotency };
+    const commands = createCommandRunner(
+      bindCommands({
+        ...services,
+        prisma: db.prisma,
+        providers: new ProviderService(db.prisma, secrets),
+        organization: new OrganizationService(db.prisma),
+        webhookSettings: new WebhookSettings(db.prisma, secrets, (url) => webhookDelivery.acceptsUrl(url)),
+        webhookDelivery,
+        onApiKeyRevoked: (id) => revokedKeyHook(id),
+      }),
       idempotency,
-      providers: new ProviderService(db.prisma, secrets),
+    );
+    const app = createApp({
+      commands,
       prisma: db.prisma,
       logger,
       jsonBodyLimit: config.jsonBodyLimit,
@@ -231,16 +236,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       sessionSweepIntervalMs: config.sessionSweepIntervalMs,
       prisma: db.prisma,
       logger,
-      chats,
-      organizer,
-      queue,
-      toolResults,
-      extras,
-      texts,
-      notifications,
+      ...services,
+      commands,
       streams,
       events,
-      idempotency,
       ...(adapterRedis ? { redis: adapterRedis, streamName: `${prefix}:socket.io` } : {}),
     });
     metrics.setSocketCounter(() => Object.fromEntries([namespaces.chats, namespaces.chat].map((ns) => [ns, io.of(ns).sockets.size])));

@@ -6,7 +6,7 @@ import type { Principal } from "../auth/authenticate.ts";
 import { isAdmin } from "../auth/authenticate.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
 import { AppError } from "../domain/errors.ts";
-import type { CreateModelConfig, CreateProvider, UpdateModelConfig, UpdateProvider } from "./provider-schemas.ts";
+import type { CreateModelConfig, CreateProvider, UpdateModelConfig, UpdateProvider } from "../../client-kit/admin-inputs.ts";
 
 export interface ProviderView {
   id: string;

@@ -7,7 +7,8 @@ import type { Principal } from "../auth/authenticate.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma } from "../db/types.ts";
 import { z } from "zod";
-import { int32, text } from "../../client-kit/fields.ts";
+import { int32 } from "../../client-kit/fields.ts";
+import { FieldError } from "../domain/validate.ts";
 import { escapeLike, type ChatSearch } from "../domain/search-query.ts";
 import type { Chat as ChatWire } from "../../client-kit/protocol.ts";
 import { chatView } from "./views.ts";
@@ -46,7 +47,7 @@ function encodeCursor(c: Cursor): string {
  * `after`: opaque to clients, so anything but a cursor this server issued (every
  * field checked, so nothing reaches SQL that its column cannot hold) is a 400.
  */
-export const chatCursorSchema = text({ max: 1024 }).transform((s, ctx): Cursor => {
+export function decodeCursor(s: string): Cursor {
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
@@ -55,14 +56,13 @@ export const chatCursorSchema = text({ max: 1024 }).transform((s, ctx): Cursor =
   }
   const c = cursorShape.safeParse(raw);
   if (c.success) return c.data;
-  ctx.addIssue({ code: "custom", message: "not a cursor this server issued: pass next_cursor from the previous page" });
-  return z.NEVER;
-});
+  throw new FieldError([{ path: ["after"], message: "not a cursor this server issued: pass next_cursor from the previous page" }]);
+}
 
 export async function listChats(
   prisma: PrismaClient,
   p: Principal,
-  opts: { search: ChatSearch; labels: Record<string, string>; limit?: number | undefined; after?: Cursor | undefined },
+  opts: { search: ChatSearch; labels: Record<string, string>; limit?: number | undefined; after?: string | undefined },
 ): Promise<{ chats: ListedChat[]; next_cursor: string | null }> {
   const limit = opts.limit ?? DEFAULT_LIST;
   const s = opts.search;
@@ -89,7 +89,7 @@ export async function listChats(
     AND m.deleted = false AND m.id > COALESCE(c.last_read_message_id, 0))`;
   if (s.hasUnread !== undefined) conds.push(Prisma.sql`${unread} = ${s.hasUnread}`);
   if (opts.after) {
-    const k = opts.after;
+    const k = decodeCursor(opts.after);
     const rank = Prisma.sql`(CASE WHEN c.pin_order > 0 THEN 0 ELSE 1 END)`;
     conds.push(Prisma.sql`(${rank} > ${k.r} OR (${rank} = ${k.r} AND (c.pin_order > ${k.p}
       OR (c.pin_order = ${k.p} AND (c.updated_at < ${new Date(k.u)} OR (c.updated_at = ${new Date(k.u)} AND c.id < ${k.i}::uuid))))))`);

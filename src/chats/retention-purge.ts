@@ -9,7 +9,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { ChatEvents } from "../events/events.ts";
 import { chatView } from "./views.ts";
 import { mutateStatement } from "../events/mutation.ts";
-import { purgeExpiredIdempotencyKeys } from "./idempotency.ts";
+import { purgeExpiredIdempotencyKeys } from "../commands/idempotency-store.ts";
 
 /** Rows per delete statement; small enough that each transaction is short. */
 export const PURGE_BATCH = 500;

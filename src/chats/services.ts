@@ -7,7 +7,7 @@ import type { ToolResults } from "./tool-results.ts";
 import type { ChatExtras } from "./chat-extras.ts";
 import type { GeneratedTextService } from "./generated-text-service.ts";
 import type { Notifications } from "../notifications/notifications.ts";
-import type { IdempotencyStore } from "./idempotency.ts";
+import type { IdempotencyStore } from "../commands/idempotency-store.ts";
 
 export interface ChatServices {
   chats: ChatService;

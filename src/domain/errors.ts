@@ -2,46 +2,10 @@
 // the HTTP and socket edges map it once (toHttpStatus / toErrorBody). Unknown
 // throwables become `internal` without leaking their message, except an
 // unreachable database, which becomes a retryable `unavailable`.
+import { errorStatus, type ErrorBody, type ErrorCode } from "../../client-kit/errors.ts";
 import { isDatabaseUnavailable } from "./outage.ts";
 
-/** Every error code the API can answer with, and its HTTP status. */
-export const errorStatus = {
-  bad_request: 400,
-  validation_failed: 400,
-  invalid_json: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  /** Socket only: the event names no command (REST's equivalent is a 404 for the route). */
-  unknown_command: 404,
-  conflict: 409,
-  /** A mutation on an archived chat (design invariant 7). */
-  chat_archived: 409,
-  /** The chat's status does not allow this action (see domain/status-machine.ts). */
-  invalid_transition: 409,
-  /** Same Idempotency-Key reused with a different request. */
-  idempotency_key_reused: 409,
-  payload_too_large: 413,
-  /** The request line and headers together are over Node's limit (a URL tens of kilobytes long). */
-  headers_too_large: 431,
-  /** A Content-Encoding or charset the server does not decode. */
-  unsupported_media_type: 415,
-  /** Unknown, disabled or unusable model config / provider. */
-  model_unavailable: 422,
-  unprocessable: 422,
-  queue_full: 429,
-  internal: 500,
-  /** The model provider answered with an error that retrying will not fix; `details` is a ProviderFailureDetails. */
-  provider_error: 502,
-  /** The database or the model provider is unreachable for now; retry after `details.retry_after_ms`. */
-  unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof errorStatus;
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown };
-}
+export { errorStatus, type ErrorCode, type ErrorBody } from "../../client-kit/errors.ts";
 
 export class AppError extends Error {
   override name = "AppError";
@@ -81,15 +45,32 @@ export function retryAfterMs(e: AppError): number | undefined {
 
 export const notFound = (what = "resource") => new AppError("not_found", `${what} not found`);
 
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
+/**
+ * Prisma's known request errors that are the request's doing, not a fault: a unique
+ * violation (two writers raced for the same name), a record that vanished between a
+ * check and the write, a reference to a row that does not exist (or one still referred
+ * to). Matched by code, so this module stays free of Prisma. Services that can say more
+ * map them first, with their own message.
+ */
+function fromPrisma(e: unknown): AppError | undefined {
+  const code = (e as { code?: unknown; name?: unknown } | null)?.code;
+  if (typeof code !== "string" || !/^P\d{4}$/.test(code)) return undefined;
+  switch (code) {
+    case "P2002":
+      return new AppError("conflict", "a record with these values already exists", undefined, { cause: e });
+    case "P2025":
+      return new AppError("not_found", "record not found", undefined, { cause: e });
+    case "P2003":
+      return new AppError("conflict", "the request refers to a record that does not exist, or one still referred to", undefined, { cause: e });
+  }
+  return undefined;
 }
 
 /** Normalizes any throwable into an AppError; the original is kept as `cause`. */
 export function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   if (isDatabaseUnavailable(e)) return unavailable("the database is unavailable; retry later", DATABASE_RETRY_AFTER_MS, e);
-  return new AppError("internal", "internal server error", undefined, { cause: e });
+  return fromPrisma(e) ?? new AppError("internal", "internal server error", undefined, { cause: e });
 }
 
 export function toErrorBody(e: AppError): ErrorBody {

@@ -1,18 +1,38 @@
 // Request validation at the edge: parse once with zod, hand the handler typed values.
 import type { z } from "zod";
+import type { FieldIssue } from "../../client-kit/errors.ts";
 import { AppError } from "./errors.ts";
 
-export interface FieldIssue {
-  /** Where: `body.labels.env`, `query.after`, `payload.content`. */
-  path: string;
-  message: string;
-}
+export type { FieldIssue };
 
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where = "body"): z.output<S> {
+/** Where a top-level field came from (`body`, `query`, `path`, `payload`); undefined for the whole input. */
+export type FieldSource = (field: string | undefined) => string;
+
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string | FieldSource = "body"): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const details: FieldIssue[] = flatten(r.error.issues).map((i) => ({ path: [where, ...i.path.map(String)].join("."), message: i.message }));
-  throw new AppError("validation_failed", `invalid ${where}: ${details[0]!.path} ${details[0]!.message}`, details);
+  throw invalidFields(flatten(r.error.issues), where);
+}
+
+/**
+ * A check that needs the server's state (a webhook host the network policy refuses)
+ * fails like a schema check: the edge that parsed the input names where the field came from.
+ */
+export class FieldError extends AppError {
+  constructor(readonly issues: { path: PropertyKey[]; message: string }[]) {
+    super("validation_failed", `invalid input: ${issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  }
+}
+
+/** The `validation_failed` error of these issues, each path prefixed with where its field came from. */
+export function invalidFields(issues: readonly { path: PropertyKey[]; message: string }[], where: string | FieldSource): AppError {
+  const sourceOf: FieldSource = typeof where === "string" ? () => where : where;
+  const details: FieldIssue[] = issues.map((i) => {
+    const first = i.path[0];
+    return { path: [sourceOf(first === undefined ? undefined : String(first)), ...i.path.map(String)].join("."), message: i.message };
+  });
+  const first = details[0]!;
+  return new AppError("validation_failed", `invalid ${first.path.split(".")[0]}: ${first.path} ${first.message}`, details);
 }
 
 type Issue = { path: PropertyKey[]; message: string; code?: string; expected?: unknown; errors?: Issue[][] };

@@ -3,6 +3,7 @@
 // lets a receiver refuse replays of an old delivery (Stripe's scheme, which
 // receivers already know how to check).
 import { createHmac, timingSafeEqual } from "node:crypto";
+export { isWebhookUrl } from "../../client-kit/fields.ts";
 
 export const SIGNATURE_HEADER = "switchboard-signature";
 /** A receiver should refuse deliveries signed longer ago than this. */
@@ -22,19 +23,6 @@ export function verifyWebhook(secret: string, body: string, header: string | und
   if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1) || Math.abs(nowSec - t) > toleranceSec) return false;
   const expected = Buffer.from(signWebhook(secret, body, t).split("v1=")[1]!, "hex");
   return timingSafeEqual(expected, Buffer.from(v1, "hex"));
-}
-
-/**
- * Webhooks go to http(s) URLs only: no file:, data:, javascript: or anything a fetch might
- * treat specially, and no user:password@ (fetch refuses those; the signature authenticates).
- */
-export function isWebhookUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname.length > 0 && !u.username && !u.password;
-  } catch {
-    return false;
-  }
 }
 
 /** Which failures are worth retrying: network trouble, timeouts, 408, 429 and 5xx. Other answers will not change. */

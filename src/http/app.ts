@@ -1,5 +1,5 @@
-// The Express app: security headers, request logs, probes, then authenticated
-// routes under /api/v1 (the key is checked before the JSON body, with its size
+// The Express app: security headers, request logs, probes, then the command table's
+// authenticated routes under /api/v1 (the key is checked before the JSON body, with its size
 // limit, is read), then JSON 404 and error mapping.
 import express, { type Express } from "express";
 import helmet from "helmet";
@@ -7,12 +7,9 @@ import { pinoHttp } from "pino-http";
 import type { AppDeps } from "./deps.ts";
 import { requireApiKey } from "./auth.ts";
 import { errorHandler, notFoundHandler } from "./error-handler.ts";
-import { meRoutes, probeRoutes } from "./routes/system.ts";
+import { probeRoutes } from "./routes/system.ts";
 import { metricsRoute, recordHttpMetrics } from "./routes/metrics.ts";
-import { apiKeyRoutes } from "./routes/api-keys.ts";
-import { chatRoutes } from "./routes/chats.ts";
-import { adminRoutes } from "./routes/admin.ts";
-import { notificationRoutes } from "./routes/notifications.ts";
+import { commandRouter } from "./command-router.ts";
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -34,11 +31,7 @@ export function createApp(deps: AppDeps): Express {
   const api = express.Router();
   api.use(requireApiKey(deps.prisma));
   api.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
-  api.use(meRoutes(deps));
-  api.use(apiKeyRoutes(deps));
-  api.use(chatRoutes(deps));
-  api.use(adminRoutes(deps.prisma, deps.providers));
-  api.use(notificationRoutes(deps));
+  api.use(commandRouter(deps.commands));
   app.use("/api/v1", api);
 
   app.use(notFoundHandler());

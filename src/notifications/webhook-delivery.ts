@@ -2,6 +2,8 @@
 // the `webhooks` queue's job; this says whether a failure is worth retrying.
 import { randomUUID } from "node:crypto";
 import type { SecretBox } from "../auth/secret-box.ts";
+import { isAdmin, type Principal } from "../auth/authenticate.ts";
+import { AppError } from "../domain/errors.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import { isRetryableStatus, isWebhookUrl, SIGNATURE_HEADER, signWebhook } from "../domain/webhook-signature.ts";
@@ -82,6 +84,16 @@ export class WebhookDelivery {
   private async record(id: string, data: { webhookStatus: "pending" | "delivered" | "failed" | "skipped"; webhookAttempts?: number; webhookLastError?: string | null }): Promise<void> {
     // Best effort: the delivery itself happened (or not) whatever this write does.
     await this.prisma.notification.updateMany({ where: { id }, data }).catch((err: unknown) => this.logger.warn({ err, notificationId: id }, "webhook status not recorded"));
+  }
+
+  /**
+   * `webhook:test`: one ping to the caller's webhook. Status codes and network errors would
+   * make the test a port scanner's oracle, so members learn only whether it was delivered.
+   */
+  async test(p: Principal): Promise<{ delivered: boolean; error?: string | null }> {
+    const result = await this.ping(p.userId);
+    if (!result) throw new AppError("conflict", "no webhook is set: PUT /api/v1/me/webhook first");
+    return isAdmin(p) ? result : { delivered: result.delivered };
   }
 
   /** A signed `ping` to the user's webhook, once, so they can check their receiver. Null when no webhook is set. */

@@ -4,6 +4,7 @@ import type { Principal } from "../auth/authenticate.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError } from "../domain/errors.ts";
+import { FieldError } from "../domain/validate.ts";
 
 export interface WebhookView {
   url: string | null;
@@ -14,6 +15,8 @@ export class WebhookSettings {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly secrets: SecretBox,
+    /** Refuses hosts that are non-public on their face; names are checked when a delivery connects. */
+    private readonly acceptsUrl: (url: string) => boolean = () => true,
   ) {}
 
   async get(p: Principal): Promise<WebhookView> {
@@ -23,6 +26,7 @@ export class WebhookSettings {
 
   /** Sets the URL; the secret is required the first time and kept when omitted later. */
   async set(p: Principal, input: { url: string; secret?: string | undefined }): Promise<WebhookView> {
+    if (!this.acceptsUrl(input.url)) throw new FieldError([{ path: ["url"], message: "must not point at a loopback, private or link-local address" }]);
     const current = await this.prisma.user.findUniqueOrThrow({ where: { id: p.userId }, select: { webhookSecretEncrypted: true } });
     if (input.secret === undefined && current.webhookSecretEncrypted === null) {
       throw new AppError("unprocessable", "a webhook secret is required the first time a webhook is set", { field: "secret" });

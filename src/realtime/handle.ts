@@ -1,9 +1,10 @@
-// Wraps a socket event handler: validates the payload with its zod schema, runs
-// the handler, and answers through the ack as `{ ok, data }` or `{ ok: false, error }`.
-// A handler never throws into Socket.IO, and a missing ack callback is tolerated.
+// Wraps a socket event handler: validates the payload with its zod schema (commands
+// pass z.unknown(): the command runner validates them), runs the handler, and answers
+// through the ack as `{ ok, data }` or `{ ok: false, error }` (the error body REST
+// sends). A handler never throws into Socket.IO, and a missing ack callback is tolerated.
 import type { z } from "zod";
 import type { Ack } from "../../client-kit/protocol.ts";
-import { toAppError, type AppError } from "../domain/errors.ts";
+import { toAppError, toErrorBody, type AppError } from "../domain/errors.ts";
 import { parseInput } from "../domain/validate.ts";
 import type { Logger } from "../log.ts";
 
@@ -11,7 +12,7 @@ type AnySocket = { id: string; data: unknown };
 
 /** The ack of a failed event. */
 export function errorAck(e: AppError): Ack<never> {
-  return { ok: false, error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } };
+  return { ok: false, ...toErrorBody(e) };
 }
 
 export function handle<S extends z.ZodType, R>(
@@ -27,9 +28,7 @@ export function handle<S extends z.ZodType, R>(
     const payload = ack ? args.slice(0, -1)[0] : args[0];
     void (async () => {
       try {
-        const input = parseInput(schema, payload, "payload");
-        const data = await fn(input);
-        ack?.({ ok: true, data });
+        ack?.({ ok: true, data: await fn(parseInput(schema, payload, "payload")) });
       } catch (err) {
         const e = toAppError(err);
         if (e.code === "internal") logger.error({ err, event, socket: socket.id }, "socket handler failed");

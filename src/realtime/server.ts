@@ -21,7 +21,8 @@ import type { Logger } from "../log.ts";
 import { handle } from "./handle.ts";
 import { rooms } from "./rooms.ts";
 import { registerChatStream } from "./chat-stream.ts";
-import { registerCommands } from "./commands.ts";
+import { registerCommands } from "./command-handlers.ts";
+import type { CommandRunner } from "../commands/run-command.ts";
 import { ackUnknownCommands } from "./unknown-commands.ts";
 import { authenticateConnections, authenticateRecovery, socketAuthenticator } from "./handshake.ts";
 import { startSessionLifetime, type SessionLifetime } from "./sessions.ts";
@@ -32,6 +33,7 @@ import type { StreamBus } from "../stream/index.ts";
 export type { IoServer, IoNamespace, IoSocket } from "./types.ts";
 
 export interface RealtimeDeps extends ChatServices {
+  commands: CommandRunner;
   prisma: PrismaClient;
   logger: Logger;
   streams: StreamBus;
@@ -78,7 +80,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       if (name === namespaces.chats) void socket.join(rooms.user(socket.data.userId));
       else registerChatStream(socket, deps);
       registerSessionEvents(socket, deps);
-      registerCommands(socket, deps);
+      registerCommands(socket, deps.commands, deps.logger);
       ackUnknownCommands(socket);
     });
   }

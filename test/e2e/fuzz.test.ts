@@ -14,7 +14,7 @@ import fc from "fast-check";
 import type { Socket } from "socket.io-client";
 import { namespaces, clientEventSchemas, joinSchema, leaveSchema } from "../../client-kit/index.ts";
 import { errorStatus } from "../../src/domain/errors.ts";
-import { socketCommandSchemas } from "../../src/realtime/commands.ts";
+import { commandNames, commands } from "../../client-kit/command-table.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbSnapshot, type DbSnapshot } from "../support/db-snapshot.ts";
 import { pathParamKind, registeredRoutes, routeInputs, type PathParamKind, type RouteInputs } from "../support/route-inputs.ts";
@@ -180,7 +180,7 @@ function describeCase(c: unknown): string {
 // ---- Socket cases
 
 const socketSchemas: Record<string, { schema: unknown; ns: ("/chats" | "/chat")[] }> = {
-  ...Object.fromEntries(Object.entries(socketCommandSchemas).map(([c, s]) => [c, { schema: s, ns: [namespaces.chats, namespaces.chat] }])),
+  ...Object.fromEntries(commandNames.map((c) => [c, { schema: commands[c].input, ns: [namespaces.chats, namespaces.chat] }])),
   "session:info": { schema: clientEventSchemas["session:info"], ns: [namespaces.chats, namespaces.chat] },
   join: { schema: joinSchema, ns: [namespaces.chat] },
   leave: { schema: leaveSchema, ns: [namespaces.chat] },

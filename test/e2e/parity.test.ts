@@ -2,7 +2,7 @@
 // route, with the same validation and errors; plus the organizing commands at work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { commandRoutes, namespaces, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
+import { commandNames, commands, namespaces, type CommandName, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
@@ -29,36 +29,45 @@ describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
   });
   afterAll(() => srv?.close());
 
-  it.each(Object.entries(commandRoutes))("%s has a socket handler and the REST route %s", async (command, route) => {
-    const [method, path] = route.split(" ") as [string, string];
-    const url = "/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1");
-    const res = await srv.api(url, { method, json: {} });
+  /** The command's route with each path id filled in: uuids with a chat no one has, numeric ids with 1. */
+  const restPath = (name: CommandName) => "/api/v1" + commands[name].path.replace(/:([a-z_]+)/g, (_m, p: string) => (p === "message_id" || p === "queued_id" ? "1" : missingChat));
+
+  it.each(commandNames)("%s has a socket handler and a REST route, answering alike", async (name) => {
+    const spec = commands[name];
+    const res = await srv.api(restPath(name), { method: spec.method, ...(spec.method === "GET" ? {} : { json: {} }) });
     const b = res.status === 204 ? null : await body(res);
     // The route exists: whatever the answer, it is not "no route".
     expect(b?.error?.message ?? "").not.toMatch(/^no route/);
-    expect([400, 404]).toContain(res.status);
-    // The socket handler exists and validates the same way.
-    const a = await ack(sock, command, {});
-    expect(a.ok).toBe(false);
-    expect(a.error.code).toBe("validation_failed");
-    if (res.status === 400) expect(b.error.code).toBe("validation_failed");
+    const a = await ack(sock, name, {});
+    expect(a.error?.code).not.toBe("unknown_command");
+    if (!spec.input.safeParse({}).success) {
+      // Required fields (path ids among them) are missing from the socket payload.
+      expect(a).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+      expect([400, 404]).toContain(res.status);
+      if (res.status === 400) expect(b.error.code).toBe("validation_failed");
+    } else {
+      expect([name, a.ok ? "ok" : a.error.code]).toEqual([name, res.ok ? "ok" : b.error.code]);
+    }
   });
 
   it("the same command gets the same answer on both transports (not_found for a chat that is not yours)", async () => {
-    for (const [command, route] of Object.entries(commandRoutes)) {
-      if (command === "chat:create") continue;
-      const [method, path] = route.split(" ") as [string, string];
-      const payload: Record<string, unknown> = command.startsWith("notification:") ? { notification_id: missingChat } : { chat_id: missingChat };
-      if (command.startsWith("message:")) payload["content"] = "x";
-      if (command === "message:edit") payload["message_id"] = 1;
-      if (command === "queue:delete" || command === "queue:promote") payload["queued_id"] = 1;
-      if (command === "tool_results:submit") payload["results"] = [{ tool_call_id: "call_1", output: { ok: true } }];
-      if (command === "chat:update") payload["title"] = "t";
-      const { chat_id: _, message_id: __, queued_id: ___, notification_id: ____, ...json } = payload;
-      const res = await srv.api("/api/v1" + path.replace(":id", missingChat).replace(/:[a-z_]+/g, "1"), { method, json });
-      const a = await ack(sock, command, payload);
-      expect([command, res.status, (await body(res)).error.code]).toEqual([command, 404, "not_found"]);
-      expect([command, a.error?.code]).toEqual([command, "not_found"]);
+    const extra: Partial<Record<CommandName, Record<string, unknown>>> = {
+      "message:send": { content: "x" },
+      "message:edit": { content: "x" },
+      "tool_results:submit": { results: [{ tool_call_id: "call_1", output: { ok: true } }] },
+      "chat:update": { title: "t" },
+      "provider_key:set": { api_key: "sk-x" },
+    };
+    const named = commandNames.filter((n) => commands[n].pathParams.length > 0);
+    expect(named.length).toBeGreaterThan(20);
+    for (const name of named) {
+      const spec = commands[name];
+      const ids = Object.fromEntries(spec.pathParams.map((p) => [p, p === "message_id" || p === "queued_id" ? 1 : missingChat]));
+      const json = extra[name] ?? {};
+      const res = await srv.api(restPath(name), { method: spec.method, ...(spec.method === "GET" ? {} : { json }) });
+      const a = await ack(sock, name, { ...ids, ...json });
+      expect([name, res.status, (await body(res)).error.code]).toEqual([name, 404, "not_found"]);
+      expect([name, a.error?.code]).toEqual([name, "not_found"]);
     }
   });
 

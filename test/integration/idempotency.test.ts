@@ -4,8 +4,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/errors.ts";
-import { IdempotencyStore, ReplayedAppError, operationName, requestHash } from "../../src/chats/idempotency.ts";
-import type { Principal } from "../../src/auth/authenticate.ts";
+import { IdempotencyStore, ReplayedAppError, requestHash } from "../../src/commands/idempotency-store.ts";
+import { namespaces } from "../../client-kit/protocol.ts";
+import { nextEvent } from "../support/socket.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
@@ -189,7 +190,7 @@ describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
       const b = await edit();
       expect(b.headers.get("idempotent-replayed")).toBe("true");
       expect(await body(b)).toEqual(ba);
-      expect((await row(adminId, key))?.operation).toBe(operationName("message:edit"));
+      expect((await row(adminId, key))?.operation).toBe("message:edit");
 
       const ikey = `interrupt-${randomUUID()}`;
       const interrupt = () => srv.api(`/api/v1/chats/${chat.id}/interrupt`, { method: "POST", headers: { "Idempotency-Key": ikey } });
@@ -226,13 +227,15 @@ describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
       expect(await sent(chat.id, "again later")).toBe(2);
     });
 
-    it("a socket-style command (IdempotencyStore.command) and its REST route share the key", async () => {
+    it("a socket command and its REST route share the key", async () => {
       const chat = await idleChat("cross transport");
-      const apiKey = await srv.db.prisma.apiKey.findFirstOrThrow({ where: { userId: adminId } });
-      const p: Principal = { userId: adminId, organizationId: apiKey.organizationId, apiKeyId: apiKey.id, role: "owner" };
       const key = `cross-${randomUUID()}`;
-      const payload = { chat_id: chat.id, content: [{ type: "text" as const, text: "over socket" }], idempotency_key: key };
-      const data = await srv.idempotency.command(adminId, "message:send", payload, () => srv.chats.send(p, chat.id, payload));
+      const sock = srv.socket(namespaces.chats);
+      await nextEvent(sock, "connect");
+      const ack = await sock.timeout(10_000).emitWithAck("message:send", { chat_id: chat.id, content: [{ type: "text", text: "over socket" }], idempotency_key: key });
+      sock.disconnect();
+      if (!ack.ok) throw new Error(ack.error.message);
+      const data = ack.data;
       // The REST body uses the string form; both parse to the same command.
       const rest = await send(chat.id, { content: "over socket" }, key);
       expect(rest.status).toBe(201);
@@ -418,8 +421,6 @@ describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
       expect((await errorOf(store.run(adminId, "tab\there", op, {}, ok(1)))).code).toBe("validation_failed");
       expect((await errorOf(store.run(adminId, "x".repeat(201), op, {}, ok(1)))).code).toBe("validation_failed");
       expect((await store.run(adminId, "x".repeat(200), op, {}, ok(1))).body).toBe(1);
-      expect((await errorOf(store.command(adminId, "chat:interrupt", { chat_id: "c", idempotency_key: "\u00e9" }, async () => 1))).code).toBe("validation_failed");
-      expect(await store.command(adminId, "chat:interrupt", { chat_id: "c" }, async () => "no key")).toBe("no key");
     });
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { clientEventSchemas, joinSchema, leaveSchema } from "../../client-kit/protocol.ts";
-import { socketCommandSchemas } from "../../src/realtime/commands.ts";
+import { commandNames, commands } from "../../client-kit/command-table.ts";
 import { routeInputs } from "../support/route-inputs.ts";
 import { defOf } from "../support/zod-def.ts";
 
@@ -13,7 +13,7 @@ const inputs: [string, z.ZodType][] = [
   ...Object.entries(routeInputs).flatMap(([route, i]: [string, { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType }]) =>
     (["params", "query", "body"] as const).flatMap((part) => (i[part] ? [[`${route} ${part}`, i[part]] as [string, z.ZodType]] : [])),
   ),
-  ...Object.entries(socketCommandSchemas).map(([command, s]) => [`socket ${command}`, s] as [string, z.ZodType]),
+  ...commandNames.map((command) => [`socket ${command}`, commands[command].input] as [string, z.ZodType]),
   ["socket session:info", clientEventSchemas["session:info"]],
   ["socket join", joinSchema],
   ["socket leave", leaveSchema],

@@ -1,6 +1,6 @@
-// Request bodies for providers, model configs and personal keys.
+// Request bodies of the admin commands: providers, model configs, personal keys, users.
 import { z } from "zod";
-import { httpUrl, int32, text } from "../../client-kit/fields.ts";
+import { httpUrl, int32, text } from "./fields.ts";
 
 const baseUrl = httpUrl({ max: 2048 });
 const secret = text({ min: 1, max: 1000 });
@@ -69,3 +69,30 @@ export const updateModelConfigSchema = createModelConfigSchema.omit({ provider_i
 export type UpdateModelConfig = z.infer<typeof updateModelConfigSchema>;
 
 export const userKeySchema = z.object({ api_key: secret }).strict();
+
+export const newUserSchema = z
+  .object({ email: z.email().max(320), name: text({ min: 1, max: 200, trim: true }), role: z.enum(["admin", "member"]).default("member") })
+  .strict();
+export type NewUser = z.output<typeof newUserSchema>;
+
+// A key lives at most ten years: far enough for any service account, near enough
+// that a typo (year 20250) is caught rather than stored.
+const MAX_KEY_LIFETIME_MS = 10 * 365.25 * 24 * 3600_000;
+
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getTime() > Date.now(), "must be in the future")
+  .refine((d) => d.getTime() <= Date.now() + MAX_KEY_LIFETIME_MS, "must be at most 10 years ahead");
+
+export const createApiKeySchema = z
+  .object({
+    name: text({ min: 1, max: 100, trim: true }),
+    expires_at: expiresAt.optional(),
+  })
+  .strict();
+
+export const orgSettingsSchema = z
+  .object({ auto_archive_days: z.number().int().min(0).max(3650).optional(), retention_days: z.number().int().min(0).max(36500).optional() })
+  .strict();
+export type OrgSettingsInput = z.output<typeof orgSettingsSchema>;

@@ -14,7 +14,6 @@
 //               crashed attempt and is taken over (token swap, so exactly one taker).
 // Same key with another operation or request hash is 409 `idempotency_key_reused`.
 // Expired rows (past `expires_at`) no longer count: the key acts again.
-import { commandRoutes, type CommandName } from "../../client-kit/protocol.ts";
 import { createHash, randomUUID } from "node:crypto";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError, errorStatus, toErrorBody, type ErrorBody, type ErrorCode } from "../domain/errors.ts";
@@ -27,37 +26,6 @@ export const IDEMPOTENCY_WAIT_MS = 10_000;
 export const IDEMPOTENCY_ABANDON_MS = 60_000;
 const POLL_MS = 50;
 const IN_PROGRESS = 0;
-
-/**
- * The mutations that accept a key, by command name, with their REST route. The command
- * name is the stored operation for both transports, so a key used on a socket command
- * replays on the REST route (and vice versa).
- */
-export const idempotentCommands = commandRoutes;
-/** Mutations with a REST route only (no socket command), keyed the same way. */
-export type RestOnlyCommand = "notification:read_all" | "webhook:test";
-export type IdempotentCommand = CommandName | RestOnlyCommand;
-
-/** The stored operation name of a command: the command name, for its REST route and its socket event alike. */
-export function operationName(command: IdempotentCommand): string {
-  return command;
-}
-
-/** The success status of a command, as its REST route answers it (socket results are stored with it too). */
-export function commandSuccessStatus(command: IdempotentCommand, body: unknown): number {
-  switch (command) {
-    case "chat:create":
-      return 201;
-    case "message:send":
-      return (body as { queued?: boolean } | null)?.queued ? 202 : 201;
-    case "queue:delete":
-      return 204;
-    case "queue:promote":
-      return 202;
-    default:
-      return 200;
-  }
-}
 
 /**
  * The request a key is bound to: the parsed command input, with path ids named as in
@@ -197,16 +165,6 @@ export class IdempotencyStore {
    * and returns the body; replayed errors are thrown like fresh ones. `input` is the
    * parsed payload (path ids as `chat_id` / `message_id`), hashed via `commandRequest`.
    */
-  async command<T>(userId: string, command: IdempotentCommand, input: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
-    const key = validateIdempotencyKey(input["idempotency_key"], "payload.idempotency_key");
-    if (key === undefined) return fn();
-    const r = await this.run(userId, key, operationName(command), commandRequest(input), async () => {
-      const body = await fn();
-      return { status: commandSuccessStatus(command, body), body };
-    });
-    return r.body;
-  }
-
   private async claim(userId: string, key: string, operation: string, hash: string, token: string): Promise<boolean> {
     const now = new Date();
     const expires = new Date(now.getTime() + this.ttlMs);
