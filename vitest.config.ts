@@ -18,6 +18,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // test/types: the command table's types hold (wrong ack shapes, unknown commands and missing fields are errors).
+          name: "types",
+          include: [],
+          typecheck: { enabled: true, only: true, include: ["test/types/**/*.test-d.ts"] },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "services",
           include: ["test/**/*.test.ts"],
           exclude: ["test/unit/**"],
@@ -25,7 +34,6 @@ export default defineConfig({
           // PGlite databases and real servers need more than the 5 s default on 2 cores.
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          typecheck: { enabled: true, include: ["test/**/*.test-d.ts"] },
         },
       },
     ],

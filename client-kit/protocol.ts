@@ -9,12 +9,8 @@ import type { WireError } from "./errors.ts";
 /** Bumped on any incompatible change to events or payloads. */
 export const PROTOCOL_VERSION = 1;
 
-export const namespaces = {
-  /** The watch stream: events for all of the caller's chats. */
-  chats: "/chats",
-  /** One chat's live stream. */
-  chat: "/chat",
-} as const;
+export { namespaces } from "./namespaces.ts";
+export { joinSchema, leaveSchema, serverEvents, socketRequests, type ServerEventName } from "./event-table.ts";
 
 /**
  * `connect_error` messages the server uses (err.message on the client; `err.data` is a
@@ -45,18 +41,9 @@ export interface ConnectErrorData {
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 export type AckCallback<T> = (ack: Ack<T>) => void;
 
-export const sessionInfoSchema = z.object({
-  protocol_version: z.number().int(),
-  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
-  organization_id: z.string(),
-  role: z.string(),
-});
+import { sessionInfoSchema } from "./schemas.ts";
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
-/** Inbound payload schemas, one per client-to-server event. */
-export const clientEventSchemas = {
-  "session:info": z.object({}).strict().optional(),
-} as const;
 
 // ---- Live turn stream (the /chat namespace delivers these; src/chats/stream publishes them)
 
@@ -312,8 +299,7 @@ export type WatchEventName = (typeof watchEventNames)[number];
 /** Each command as a socket event: its payload is the command's input, its ack carries the result. */
 export type CommandEvents = { [C in CommandName]: (payload: CommandInput<C>, ack: AckCallback<CommandResult<C>>) => void };
 
-export const joinSchema = z.object({ chat_id: z.uuid() }).strict();
-export const leaveSchema = joinSchema;
+import { joinSchema, leaveSchema } from "./event-table.ts";
 
 export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEvent) => void> {
   "chat:unread": (e: UnreadEvent) => void;

@@ -34,3 +34,25 @@ export const modelConfigListSchema = u();
 export const userProviderKeyViewSchema = u();
 export const userProviderKeyListSchema = u();
 export const userViewSchema = u();
+export const watchEventSchema = u();
+export const unreadEventSchema = u();
+export const statusEventSchema = u();
+export const messagesDoneEventSchema = u();
+export const queueUpdatedEventSchema = u();
+export const retryEventSchema = u();
+export const errorEventSchema = u();
+export const requiresActionEventSchema = u();
+export const sessionRevokedSchema = u();
+export const streamEnvelopeSchema = u();
+export const joinSnapshotSchema = u();
+export const sessionInfoSchema = z.object({
+  protocol_version: z.number().int(),
+  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  organization_id: z.string(),
+  role: z.string(),
+});
+export const healthSchema = u();
+export const readinessSchema = u();
+export const chatErrorInfoSchema = u();
+export const pendingToolCallSchema = u();
+export const streamSnapshotSchema = u();

@@ -10,6 +10,7 @@ import { errorHandler, notFoundHandler } from "./error-handler.ts";
 import { probeRoutes } from "./routes/system.ts";
 import { metricsRoute, recordHttpMetrics } from "./routes/metrics.ts";
 import { commandRouter } from "./command-router.ts";
+import { contractRoutes } from "./routes/contract.ts";
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(recordHttpMetrics(deps.metrics));
   app.use(probeRoutes(deps));
   app.use(metricsRoute(deps.metrics, deps.metricsToken));
+  app.use(contractRoutes());
 
   const api = express.Router();
   api.use(requireApiKey(deps.prisma));

@@ -9,7 +9,7 @@ import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { Redis } from "ioredis";
 import {
   PROTOCOL_VERSION,
-  clientEventSchemas,
+  socketRequests,
   namespaces,
   type ClientToServerEvents,
   type InterServerEvents,
@@ -92,7 +92,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 function registerSessionEvents(socket: IoSocket, deps: RealtimeDeps): void {
   socket.on(
     "session:info",
-    handle(socket, deps.logger, "session:info", clientEventSchemas["session:info"], async () => {
+    handle(socket, deps.logger, "session:info", socketRequests["session:info"].payload, async () => {
       const user = await deps.prisma.user.findUniqueOrThrow({ where: { id: socket.data.userId } });
       return {
         protocol_version: PROTOCOL_VERSION,

@@ -12,7 +12,7 @@ import { gzipSync, deflateSync, brotliCompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Socket } from "socket.io-client";
-import { namespaces, clientEventSchemas, joinSchema, leaveSchema } from "../../client-kit/index.ts";
+import { namespaces, socketRequests, joinSchema, leaveSchema } from "../../client-kit/index.ts";
 import { errorStatus } from "../../src/domain/errors.ts";
 import { commandNames, commands } from "../../client-kit/command-table.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
@@ -181,7 +181,7 @@ function describeCase(c: unknown): string {
 
 const socketSchemas: Record<string, { schema: unknown; ns: ("/chats" | "/chat")[] }> = {
   ...Object.fromEntries(commandNames.map((c) => [c, { schema: commands[c].input, ns: [namespaces.chats, namespaces.chat] }])),
-  "session:info": { schema: clientEventSchemas["session:info"], ns: [namespaces.chats, namespaces.chat] },
+  "session:info": { schema: socketRequests["session:info"].payload, ns: [namespaces.chats, namespaces.chat] },
   join: { schema: joinSchema, ns: [namespaces.chat] },
   leave: { schema: leaveSchema, ns: [namespaces.chat] },
 };
@@ -292,7 +292,7 @@ describe("fuzzing every route and socket command (pglite)", () => {
       fx = { ...fx, chat: made.chat.id, message: made.message.id };
     }
     if (!tools || tools.archived || tools.status !== "requires_action") fx = { ...fx, tools: await toolsChat() };
-    if (/providers|model-configs/.test(route)) {
+    if (/providers|model-configs|^provider:|^model_config:/.test(route)) {
       await srv.db.prisma.aiProvider.updateMany({ data: { enabled: true } });
       await srv.db.prisma.modelConfig.updateMany({ data: { enabled: true } });
       await srv.db.prisma.modelConfig.updateMany({ where: { NOT: { id: fx.defaultModel } }, data: { isDefault: false } });

@@ -30,6 +30,8 @@ export const routeInputs: Record<string, RouteInputs> = {
   "GET /healthz": noInput,
   "GET /readyz": noInput,
   "GET /metrics": noInput,
+  "GET /api/v1/openapi.json": noInput,
+  "GET /api/v1/asyncapi.json": noInput,
   ...Object.fromEntries(commandNames.map((name) => [`${commands[name].method} /api/v1${commands[name].path}`, inputsOf(commands[name])])),
 };
 

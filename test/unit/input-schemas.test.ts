@@ -4,7 +4,7 @@
 // construction, not route by route. A field written as a bare z.string() fails here.
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { clientEventSchemas, joinSchema, leaveSchema } from "../../client-kit/protocol.ts";
+import { socketRequests, joinSchema, leaveSchema } from "../../client-kit/protocol.ts";
 import { commandNames, commands } from "../../client-kit/command-table.ts";
 import { routeInputs } from "../support/route-inputs.ts";
 import { defOf } from "../support/zod-def.ts";
@@ -14,7 +14,7 @@ const inputs: [string, z.ZodType][] = [
     (["params", "query", "body"] as const).flatMap((part) => (i[part] ? [[`${route} ${part}`, i[part]] as [string, z.ZodType]] : [])),
   ),
   ...commandNames.map((command) => [`socket ${command}`, commands[command].input] as [string, z.ZodType]),
-  ["socket session:info", clientEventSchemas["session:info"]],
+  ["socket session:info", socketRequests["session:info"].payload],
   ["socket join", joinSchema],
   ["socket leave", leaveSchema],
 ];
