@@ -1,5 +1,6 @@
 // client-kit: the typed protocol for dashboards and bots. Imports nothing from src/.
 export * from "./protocol.ts";
+export * from "./schemas.ts";
 export * from "./commands.ts";
 export * from "./message-parts.ts";
 export * from "./fields.ts";
