@@ -490,7 +490,7 @@ export const commands = {
     method: "PUT",
     path: "/me/provider-keys/:provider_id",
     input: userKeySchema.extend({ provider_id: z.uuid() }).strict(),
-    output: out.userProviderKeyViewSchema,
+    output: out.setUserProviderKeyResultSchema,
     status: 200,
     errors: ["not_found", "unprocessable"],
   }),

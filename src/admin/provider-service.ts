@@ -5,41 +5,14 @@ import { Prisma } from "../db/types.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import { isAdmin } from "../auth/authenticate.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
+import type { ModelConfigView, ModelOptions, ProviderView, UserProviderKeyView } from "../../client-kit/schemas.ts";
 import { AppError } from "../domain/errors.ts";
 import type { CreateModelConfig, CreateProvider, UpdateModelConfig, UpdateProvider } from "../../client-kit/admin-inputs.ts";
 
-export interface ProviderView {
-  id: string;
-  kind: string;
-  name: string;
-  base_url: string | null;
-  has_api_key: boolean;
-  require_user_key: boolean;
-  allow_user_key: boolean;
-  use_responses_api: boolean;
-  store_responses: boolean;
-  enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
+export type { ModelConfigView, ProviderView, UserProviderKeyView };
 
-export interface ModelConfigView {
-  id: string;
-  provider_id: string;
-  model: string;
-  display_name: string;
-  context_limit: number;
-  enabled: boolean;
-  is_default: boolean;
-  quick_generation: boolean;
-  input_price_micros_per_mtok: number | null;
-  output_price_micros_per_mtok: number | null;
-  cache_read_price_micros_per_mtok: number | null;
-  cache_creation_price_micros_per_mtok: number | null;
-  options: unknown;
-  created_at: string;
-  updated_at: string;
-}
+/** `options`: the parsed call options the model was created or updated with (default `{}`). */
+const optionsOf = (m: ModelConfig): ModelOptions => m.options as ModelOptions;
 
 const providerView = (p: AiProvider): ProviderView => ({
   id: p.id,
@@ -69,7 +42,7 @@ const modelView = (m: ModelConfig): ModelConfigView => ({
   output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
   cache_read_price_micros_per_mtok: m.cacheReadPriceMicrosPerMtok,
   cache_creation_price_micros_per_mtok: m.cacheCreationPriceMicrosPerMtok,
-  options: m.options,
+  options: optionsOf(m),
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),
 });
@@ -219,7 +192,7 @@ export class ProviderService {
     await this.prisma.userProviderKey.deleteMany({ where: { userId: p.userId, providerId } });
   }
 
-  async listUserKeys(p: Principal): Promise<{ provider_id: string; has_api_key: true; updated_at: string }[]> {
+  async listUserKeys(p: Principal): Promise<UserProviderKeyView[]> {
     const rows = await this.prisma.userProviderKey.findMany({ where: { userId: p.userId, provider: { organizationId: p.organizationId } } });
     return rows.map((r) => ({ provider_id: r.providerId, has_api_key: true, updated_at: r.updatedAt.toISOString() }));
   }

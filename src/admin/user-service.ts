@@ -4,6 +4,7 @@ import type { PrismaClient } from "../generated/prisma/client.ts";
 import { isAdmin, type Principal } from "../auth/authenticate.ts";
 import { generateApiKey } from "../auth/api-keys.ts";
 import { AppError } from "../domain/errors.ts";
+import type { UserView } from "../../client-kit/schemas.ts";
 
 export interface NewUser {
   email: string;
@@ -11,7 +12,7 @@ export interface NewUser {
   role: "admin" | "member";
 }
 
-export async function addUser(prisma: PrismaClient, p: Principal, input: NewUser) {
+export async function addUser(prisma: PrismaClient, p: Principal, input: NewUser): Promise<UserView> {
   if (!isAdmin(p)) throw new AppError("forbidden", "only organization admins can add users");
   const k = generateApiKey();
   try {

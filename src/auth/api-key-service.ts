@@ -2,17 +2,10 @@
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError } from "../domain/errors.ts";
 import type { Principal } from "./authenticate.ts";
+import type { ApiKeyView, CreatedApiKey } from "../../client-kit/schemas.ts";
 import { generateApiKey } from "./api-keys.ts";
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
+export type { ApiKeyView };
 
 type Row = { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null; expiresAt: Date | null; revokedAt: Date | null };
 
@@ -30,7 +23,7 @@ export async function createApiKey(
   prisma: PrismaClient,
   p: Principal,
   input: { name: string; expires_at?: Date | undefined },
-): Promise<ApiKeyView & { key: string }> {
+): Promise<CreatedApiKey> {
   const k = generateApiKey();
   const row = await prisma.apiKey.create({
     data: { userId: p.userId, organizationId: p.organizationId, name: input.name, prefix: k.prefix, keyHash: k.keyHash, expiresAt: input.expires_at ?? null },

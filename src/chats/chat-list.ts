@@ -11,6 +11,7 @@ import { int32 } from "../../client-kit/fields.ts";
 import { FieldError } from "../domain/validate.ts";
 import { escapeLike, type ChatSearch } from "../domain/search-query.ts";
 import type { Chat as ChatWire } from "../../client-kit/protocol.ts";
+import type { ChatDetail } from "../../client-kit/schemas.ts";
 import { chatView } from "./views.ts";
 
 export const DEFAULT_LIST = 50;
@@ -37,7 +38,7 @@ const cursorShape = z
   .refine((c) => (c.r === 0) === (c.p > 0));
 type Cursor = z.infer<typeof cursorShape>;
 
-export type ListedChat = ChatWire & { has_unread: boolean; children: (ChatWire & { has_unread: boolean })[] };
+export type ListedChat = ChatDetail;
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString("base64url");

@@ -2,13 +2,26 @@
 // fields, ISO timestamps with full precision, message ids as numbers.
 import type { Chat, ChatMessage, ChatQueuedMessage } from "../generated/prisma/client.ts";
 import { partsOf } from "../../client-kit/message-parts.ts";
+import type { DynamicTool } from "../../client-kit/commands.ts";
 import type { Chat as ChatWire, Message, QueuedMessage } from "../../client-kit/protocol.ts";
+import type { ChatErrorInfo, FinishReason } from "../llm/types.ts";
 
 export type ChatView = ChatWire;
 export type MessageView = Message;
 export type QueuedMessageView = QueuedMessage;
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+// The JSON and text columns hold only what the server wrote into them; these say so, once,
+// with the writers' types, so tsc checks those against the wire schemas (client-kit/schemas.ts).
+/** `last_error`: LlmError.toInfo() of the failed turn (turn-store endData), else SQL NULL. */
+const lastErrorOf = (c: Chat): ChatErrorInfo | null => (c.lastError ?? null) as ChatErrorInfo | null;
+/** `dynamic_tools`: the parsed declarations of chat creation (defaults filled in), or NULL. */
+const dynamicToolsOf = (c: Chat): DynamicTool[] => (Array.isArray(c.dynamicTools) ? (c.dynamicTools as DynamicTool[]) : []);
+/** `labels`: a validated string map. */
+const labelsOf = (c: Chat): Record<string, string> => (c.labels ?? {}) as Record<string, string>;
+/** `finish_reason`: the step's FinishReason (turn-store stepRows), null for other rows. */
+const finishReasonOf = (m: ChatMessage): FinishReason | null => m.finishReason as FinishReason | null;
 
 export function chatView(c: Chat): ChatView {
   return {
@@ -25,11 +38,11 @@ export function chatView(c: Chat): ChatView {
     client_type: c.clientType,
     archived: c.archived,
     pin_order: c.pinOrder,
-    labels: (c.labels ?? {}) as Record<string, string>,
-    last_error: c.lastError ?? null,
+    labels: labelsOf(c),
+    last_error: lastErrorOf(c),
     last_turn_summary: c.lastTurnSummary,
     last_read_message_id: c.lastReadMessageId === null ? null : Number(c.lastReadMessageId),
-    dynamic_tools: Array.isArray(c.dynamicTools) ? (c.dynamicTools as unknown[]) : [],
+    dynamic_tools: dynamicToolsOf(c),
     worker_id: c.workerId,
     heartbeat_at: iso(c.heartbeatAt),
     requires_action_deadline_at: iso(c.requiresActionDeadlineAt),
@@ -62,7 +75,7 @@ export function messageView(m: ChatMessage): MessageView {
     cost_micros: m.costMicros,
     runtime_ms: m.runtimeMs,
     provider_response_id: m.providerResponseId,
-    finish_reason: m.finishReason,
+    finish_reason: finishReasonOf(m),
     created_at: m.createdAt.toISOString(),
   };
 }

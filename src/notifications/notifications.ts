@@ -7,6 +7,7 @@ import type { Notification, PrismaClient } from "../generated/prisma/client.ts";
 import { Prisma, type Db } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import type { NotificationView } from "../../client-kit/protocol.ts";
+import type { NotificationPage } from "../../client-kit/schemas.ts";
 import type { ChatEvents, PendingEvents } from "../events/events.ts";
 import { mutate } from "../events/mutation.ts";
 import { addToOutbox } from "../events/outbox.ts";
@@ -75,7 +76,7 @@ export class Notifications {
   }
 
   /** Newest first; `before` (a notification id) continues after that one. */
-  async list(p: Principal, opts: { limit: number; unreadOnly: boolean; before?: string | undefined }): Promise<{ notifications: NotificationView[]; unread_count: number; next_cursor: string | null }> {
+  async list(p: Principal, opts: { limit: number; unreadOnly: boolean; before?: string | undefined }): Promise<NotificationPage> {
     const mine = { userId: p.userId, organizationId: p.organizationId };
     let after: Prisma.NotificationWhereInput = {};
     if (opts.before) {

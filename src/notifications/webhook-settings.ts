@@ -1,15 +1,13 @@
 // A user's notification webhook: an http(s) URL and the HMAC secret the user chose
 // (stored encrypted, never returned; the API only says whether one is set).
 import type { Principal } from "../auth/authenticate.ts";
+import type { WebhookSettingsView } from "../../client-kit/schemas.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import { AppError } from "../domain/errors.ts";
 import { FieldError } from "../domain/validate.ts";
 
-export interface WebhookView {
-  url: string | null;
-  secret_set: boolean;
-}
+export type WebhookView = WebhookSettingsView;
 
 export class WebhookSettings {
   constructor(
