@@ -129,7 +129,7 @@ export const commands = {
     method: "GET",
     path: "/chats/:chat_id",
     input: onChat,
-    output: out.chatSchema,
+    output: out.chatDetailSchema,
     status: 200,
     errors: chatErrors,
   }),

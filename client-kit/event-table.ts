@@ -17,19 +17,19 @@ export interface EventSpec<P extends z.ZodType = z.ZodType> {
 const event = <P extends z.ZodType>(e: EventSpec<P>) => e;
 const watch = [namespaces.chats] as const;
 const chat = [namespaces.chat] as const;
-const watchChange = (what: string) => event({ namespaces: watch, summary: `A chat's ${what} changed: the whole committed chat.`, payload: out.watchEventSchema });
+const watchChange = (what: string) => event({ namespaces: watch, summary: `A chat's ${what} changed: the whole committed chat.`, payload: out.chatWatchEventSchema });
 
 export const serverEvents = {
-  "chat:created": event({ namespaces: watch, summary: "A chat (or sub-agent chat) was created.", payload: out.watchEventSchema }),
+  "chat:created": event({ namespaces: watch, summary: "A chat (or sub-agent chat) was created.", payload: out.chatWatchEventSchema }),
   "chat:status": watchChange("status"),
   "chat:title": watchChange("title"),
   "chat:labels": watchChange("labels"),
   "chat:pin_order": watchChange("pin order (sent for every chat a pin change moved)"),
   "chat:model_config": watchChange("model config"),
-  "chat:diff_status": event({ namespaces: watch, summary: "A chat's diff status (pull request) changed; carries diff_status.", payload: out.watchEventSchema }),
+  "chat:diff_status": event({ namespaces: watch, summary: "A chat's diff status (pull request) changed; carries diff_status.", payload: out.diffStatusWatchEventSchema }),
   "chat:archived": watchChange("archived flag (archived)"),
   "chat:unarchived": watchChange("archived flag (unarchived)"),
-  "chat:deleted": event({ namespaces: watch, summary: "A chat was deleted: the last committed state.", payload: out.watchEventSchema }),
+  "chat:deleted": event({ namespaces: watch, summary: "A chat was deleted: the last committed state.", payload: out.chatWatchEventSchema }),
   "chat:summary": watchChange("last turn summary"),
   "chat:unread": event({ namespaces: watch, summary: "A chat gained or lost unread messages.", payload: out.unreadEventSchema }),
   notification: event({ namespaces: watch, summary: "A new notification for this user (turn ended or failed, auto-archive digest).", payload: out.notificationViewSchema }),
@@ -61,5 +61,5 @@ export const socketRequests = {
     result: out.sessionInfoSchema,
   },
   join: { namespaces: chat, summary: "Subscribe to one chat: the ack is its snapshot, then the live tail follows.", payload: joinSchema, result: out.joinSnapshotSchema },
-  leave: { namespaces: chat, summary: "Unsubscribe from a chat.", payload: leaveSchema, result: z.strictObject({ chat_id: z.uuid() }) },
+  leave: { namespaces: chat, summary: "Unsubscribe from a chat.", payload: leaveSchema, result: out.leaveResultSchema },
 } as const;

@@ -17,6 +17,8 @@ const named: Record<string, z.ZodType> = {
   DiffStatus: out.diffStatusViewSchema,
   Notification: out.notificationViewSchema,
   PendingToolCall: out.pendingToolCallSchema,
+  StreamDelta: out.streamDeltaSchema,
+  ChatDetail: out.chatDetailSchema,
   StreamSnapshot: out.streamSnapshotSchema,
   Error: wireErrorSchema,
   ErrorBody: errorBodySchema,
@@ -65,15 +67,26 @@ export function toJsonSchemas<K extends string>(
     cycles: "ref",
     reused: "inline",
   }).schemas as Record<string, JsonSchema>;
-  const components: Record<string, JsonSchema> = {};
-  const result = {} as Record<K, JsonSchema>;
-  for (const [id, schema] of Object.entries(converted)) {
-    const { $schema: _, $id: __, ...rest } = schema;
-    components[id] = rest;
-  }
-  for (const [key, id] of local) {
+  const strip = (id: string): JsonSchema => {
     const { $schema: _, $id: __, ...rest } = converted[id]!;
-    result[key] = id.startsWith("_") ? rest : { $ref: componentRef(id) };
+    return rest;
+  };
+  const result = {} as Record<K, JsonSchema>;
+  for (const [key, id] of local) result[key] = id.startsWith("_") ? strip(id) : { $ref: componentRef(id) };
+  // Named shapes are components; a schema given here is inlined where it is used, and is a
+  // component only when another schema refers to it.
+  const components: Record<string, JsonSchema> = {};
+  const pending = [...Object.keys(converted).filter((id) => !id.startsWith("_")), ...referenced(result)];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    if (components[id] || !converted[id]) continue;
+    components[id] = strip(id);
+    pending.push(...referenced(components[id]));
   }
   return { schemas: result, components };
+}
+
+/** The component names a schema refers to. */
+function referenced(schema: unknown): string[] {
+  const prefix = componentRef("");
+  return [...JSON.stringify(schema).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!).filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
 }

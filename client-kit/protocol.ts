@@ -120,34 +120,17 @@ export type WatchEventName = (typeof watchEventNames)[number];
 /** Each command as a socket event: its payload is the command's input, its ack carries the result. */
 export type CommandEvents = { [C in CommandName]: (payload: CommandInput<C>, ack: AckCallback<CommandResult<C>>) => void };
 
-import { joinSchema, leaveSchema } from "./event-table.ts";
+import { serverEvents, socketRequests } from "./event-table.ts";
 
-export interface ServerToClientEvents extends Record<WatchEventName, (e: WatchEvent) => void> {
-  "chat:unread": (e: UnreadEvent) => void;
-  "message:part": (e: StreamEnvelope) => void;
-  "message:done": (e: MessagesDoneEvent) => void;
-  status: (e: StatusEvent) => void;
-  "queue:updated": (e: QueueUpdatedEvent) => void;
-  retry: (e: RetryEvent) => void;
-  error: (e: ErrorEvent) => void;
-  requires_action: (e: RequiresActionEvent) => void;
-  /** `/chats`: a new notification for this user (turn ended, auto-archive digest). */
-  notification: (n: NotificationView) => void;
-  /**
-   * The key this socket authenticated with was revoked or expired, or its user left the
-   * organization. Sent on every socket of the key (both namespaces) before any of them is
-   * disconnected; the disconnect follows ("io server disconnect"; do not reconnect with that key).
-   */
-  "session:revoked": (payload: { reason: SessionEndReason }) => void;
-}
+/** Every server-to-client event and its payload, from the event table. */
+export type ServerToClientEvents = { [E in keyof typeof serverEvents]: (payload: z.output<(typeof serverEvents)[E]["payload"]>) => void };
 
-export interface ClientToServerEvents extends CommandEvents {
-  /** Who the socket is authenticated as. */
-  "session:info": (payload: Record<string, never> | undefined, ack: AckCallback<SessionInfo>) => void;
-  /** `/chat`: subscribe to one chat; the ack carries the snapshot. */
-  join: (payload: z.input<typeof joinSchema>, ack: AckCallback<JoinSnapshot>) => void;
-  leave: (payload: z.input<typeof leaveSchema>, ack: AckCallback<{ chat_id: string }>) => void;
-}
+type Requests = typeof socketRequests;
+/** The socket requests that are not commands (session:info, join, leave), from the event table. */
+export type SocketRequestEvents = { [R in keyof Requests]: (payload: z.input<Requests[R]["payload"]>, ack: AckCallback<z.output<Requests[R]["result"]>>) => void };
+
+/** Everything a client may emit: every command of the table and the socket requests. */
+export interface ClientToServerEvents extends CommandEvents, SocketRequestEvents {}
 
 /** Why a session was cut (`session:revoked`). */
 export type SessionEndReason = z.output<typeof sessionEndReasonSchema>;

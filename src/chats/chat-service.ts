@@ -16,6 +16,7 @@ import { modelForMessage } from "./models.ts";
 import { insertChat } from "./chat-creation.ts";
 import { insertSyntheticResults, pendingToolCalls } from "./tool-calls.ts";
 import { builtinToolNames } from "../turns/builtin-tools.ts";
+import type { ChatDetail } from "../../client-kit/schemas.ts";
 
 /** Messages sent while a turn runs wait here; beyond this the sender gets 429. */
 export const QUEUE_CAP = 20;
@@ -101,7 +102,7 @@ export class ChatService {
   }
 
   /** The chat with has_unread and its children (sub-agents), newest first. */
-  async get(p: Principal, chatId: string): Promise<ChatView> {
+  async get(p: Principal, chatId: string): Promise<ChatDetail> {
     const chat = await findOwnedChat(this.db, p, chatId);
     const children = await this.db.chat.findMany({ where: { parentChatId: chat.id, archived: chat.archived }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
     const unread = await this.unreadAmong([chat.id, ...children.map((c) => c.id)]);

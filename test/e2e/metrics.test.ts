@@ -81,7 +81,7 @@ describeModes(modes, "metrics on $db (redis: $redis)", (mode) => {
       expect(sample(text, "switchboard_queue_jobs", { queue, state: "delayed" }), queue).toBeGreaterThanOrEqual(0);
     }
     expect(sample(text, "switchboard_http_requests_total", { method: "POST", route: "/api/v1/chats", status: "201" })).toBeGreaterThanOrEqual(2);
-    expect(sample(text, "switchboard_http_requests_total", { method: "GET", route: "/api/v1/chats/:id", status: "200" })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "switchboard_http_requests_total", { method: "GET", route: "/api/v1/chats/:chat_id", status: "200" })).toBeGreaterThanOrEqual(1);
     // Raw ids never become labels.
     expect(text).not.toContain(chat.id);
     expect(sample(text, "switchboard_socket_connections", { namespace: "/chats" })).toBe(1);

@@ -105,7 +105,9 @@ describeModes(modes, "retention purge on $db (redis: $redis)", (mode) => {
   });
 
   it("the purge job deletes expired idempotency keys in batches and keeps live ones", async () => {
-    // Keys written by real requests (expiring 24 h after now), then the clock moves on.
+    // Keys written by real requests (expiring 24 h after now), then the clock moves on. The clock
+    // starts at now: left in the future by the test before, a scheduled purge could take the keys early.
+    now = new Date();
     const stamp = randomBytes(4).toString("hex");
     for (let i = 0; i < 5; i++) {
       const res = await srv.api("/api/v1/chats", { method: "POST", json: { content: `keyed ${i}` }, headers: { "idempotency-key": `purge-${stamp}-${i}` } });

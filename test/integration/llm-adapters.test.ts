@@ -283,8 +283,10 @@ describe.each(cases)("$label adapter", (c) => {
     });
 
     it("the idle timeout is per event, not per response: a slow steady stream completes", async () => {
-      c.fake().enqueue({ text: "a b c d e f g h", tokenDelayMs: 40 });
-      const r = await collectStream(createProvider(c.settings({ idleTimeoutMs: 200 })).stream(request()));
+      // Eight gaps of 150 ms: the whole stream outlasts the 1 s timeout, no single gap comes near it
+      // (a busy machine can stall a timer by hundreds of milliseconds).
+      c.fake().enqueue({ text: "a b c d e f g h", tokenDelayMs: 150 });
+      const r = await collectStream(createProvider(c.settings({ idleTimeoutMs: 1_000 })).stream(request()));
       expect(r.error).toBeNull();
       expect(r.text).toBe("a b c d e f g h");
     });
