@@ -7,7 +7,6 @@ import { AppError } from "../../src/domain/errors.ts";
 import { IdempotencyStore, ReplayedAppError, operationName, requestHash } from "../../src/chats/idempotency.ts";
 import type { Principal } from "../../src/auth/authenticate.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { sleep } from "../support/wait.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
