@@ -1,7 +1,7 @@
 // The Switchboard wire protocol: namespaces, event names and payload schemas.
 // The server imports this module; clients use the same types in reverse. Event
 // names are `noun:detail` and never change once shipped.
-import { z } from "zod";
+import type { z } from "zod";
 import type {
   chatErrorInfoSchema,
   chatSchema,
@@ -120,7 +120,7 @@ export type WatchEventName = (typeof watchEventNames)[number];
 /** Each command as a socket event: its payload is the command's input, its ack carries the result. */
 export type CommandEvents = { [C in CommandName]: (payload: CommandInput<C>, ack: AckCallback<CommandResult<C>>) => void };
 
-import { serverEvents, socketRequests } from "./event-table.ts";
+import type { serverEvents, socketRequests } from "./event-table.ts";
 
 /** Every server-to-client event and its payload, from the event table. */
 export type ServerToClientEvents = { [E in keyof typeof serverEvents]: (payload: z.output<(typeof serverEvents)[E]["payload"]>) => void };

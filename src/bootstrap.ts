@@ -45,6 +45,6 @@ export async function bootstrap(prisma: PrismaClient): Promise<BootstrapResult> 
 
 export async function saveAdminKey(dataDir: string, key: string): Promise<string> {
   const file = path.join(dataDir, "admin-key");
-  await writePrivateFile(file, key + "\n");
+  await writePrivateFile(file, `${key}\n`);
   return file;
 }

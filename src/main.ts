@@ -1,13 +1,13 @@
 // The process entry point: load config, start, and shut down gracefully on
 // SIGTERM/SIGINT (stop accepting, finish or hand back jobs, close everything, exit 0).
 // Exit codes: 1 start-up or shutdown failed, 2 bad configuration, 3 DATA_DIR in use.
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { DataDirInUseError } from "./db/data-dir-lock.ts";
 import { createLogger } from "./log.ts";
-import { startServer } from "./server.ts";
+import { startServer, type RunningServer } from "./server.ts";
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (e) {
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer({ config, logger, printAdminKey: true });
   } catch (e) {

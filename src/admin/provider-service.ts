@@ -1,7 +1,7 @@
 // AI providers, model configs and per-user provider keys (BYOK). Provider keys
 // are encrypted at rest and never returned: views say only whether one is set.
 import type { AiProvider, ModelConfig, PrismaClient } from "../generated/prisma/client.ts";
-import { Prisma } from "../db/types.ts";
+import type { Prisma } from "../db/types.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import { isAdmin } from "../auth/authenticate.ts";
 import type { SecretBox } from "../auth/secret-box.ts";

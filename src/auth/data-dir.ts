@@ -18,7 +18,7 @@ export async function resolveSecretKey(configured: Buffer | undefined, dataDir: 
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   const key = randomBytes(32);
-  await writePrivateFile(file, key.toString("hex") + "\n", { exclusive: true }).catch(async (e) => {
+  await writePrivateFile(file, `${key.toString("hex")}\n`, { exclusive: true }).catch(async (e) => {
     // Another process generated it first: use theirs.
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   });
@@ -44,7 +44,7 @@ export async function resolveWorkerId(dataDir: string): Promise<string> {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   const id = `${hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 64)}-${randomBytes(6).toString("hex")}`;
-  await writePrivateFile(file, id + "\n");
+  await writePrivateFile(file, `${id}\n`);
   return id;
 }
 

@@ -38,7 +38,7 @@ export async function insertChat(db: Db, n: NewChat, events: PendingEvents): Pro
       lastModelConfigId: n.modelConfigId,
       clientType: n.clientType ?? "api",
       labels: n.labels ?? {},
-      dynamicTools: n.dynamicTools && n.dynamicTools.length ? (n.dynamicTools as Prisma.InputJsonValue) : Prisma.DbNull,
+      dynamicTools: n.dynamicTools?.length ? (n.dynamicTools as Prisma.InputJsonValue) : Prisma.DbNull,
       systemPrompt: n.systemPrompt ?? null,
       messages: { create: { role: "user", content: n.content as Prisma.InputJsonValue, createdBy: n.ownerId, apiKeyId: n.apiKeyId, modelConfigId: n.modelConfigId } },
     },

@@ -7,7 +7,7 @@ import { Prisma } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import { transition, isBusy, type ChatStatus } from "../domain/status-machine.ts";
 import type { DynamicTool, Labels } from "../../client-kit/commands.ts";
-import { textOf, type MessagePart } from "../../client-kit/message-parts.ts";
+import type { MessagePart } from "../../client-kit/message-parts.ts";
 import type { ChatEvents, PendingEvents } from "../events/events.ts";
 import { mutate, mutateStatement } from "../events/mutation.ts";
 import { chatView, messageView, queuedMessageView, type ChatView, type MessageView, type QueuedMessageView } from "./views.ts";

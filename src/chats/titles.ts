@@ -7,5 +7,5 @@ export function fallbackTitle(text: string): string {
   if (words.length === 0) return "New Chat";
   let title = words.slice(0, FALLBACK_WORDS).join(" ");
   if (words.length > FALLBACK_WORDS) title += "…";
-  return title.length > MAX_TITLE ? title.slice(0, MAX_TITLE - 1) + "…" : title;
+  return title.length > MAX_TITLE ? `${title.slice(0, MAX_TITLE - 1)}…` : title;
 }

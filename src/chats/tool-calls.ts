@@ -1,7 +1,7 @@
 // Tool calls that still wait for a result: the tool-call parts of the newest
 // assistant message that no later tool-result answers. Read inside the chat's
 // row lock, so the answer is stable for the transaction.
-import { Prisma, type Tx, type Db } from "../db/types.ts";
+import type { Prisma, Tx, Db } from "../db/types.ts";
 import { partsOf, type ToolCallPart, type ToolResultPart } from "../../client-kit/message-parts.ts";
 
 export async function pendingToolCalls(db: Db, chatId: string): Promise<ToolCallPart[]> {

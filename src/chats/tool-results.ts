@@ -5,7 +5,7 @@
 // before the deadline are closed with timeout results by the recovery sweep.
 import type { Principal } from "../auth/authenticate.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
-import { Prisma } from "../db/types.ts";
+import type { Prisma } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import { transition, type ChatStatus } from "../domain/status-machine.ts";
 import type { ToolResultPart } from "../../client-kit/message-parts.ts";

@@ -200,12 +200,13 @@ async function readLock(file: string): Promise<Current> {
   }
   // Without a pid and hostname there is nothing to check; since every write is
   // atomic, a live holder's file always has them, so such a file counts as stale.
-  let parsed;
+  let json: unknown;
   try {
-    parsed = lockSchema.safeParse(JSON.parse(raw.toString("utf8")));
+    json = JSON.parse(raw.toString("utf8"));
   } catch {
     return { kind: "unreadable", raw };
   }
+  const parsed = lockSchema.safeParse(json);
   if (!parsed.success) return { kind: "unreadable", raw };
   const { state, started_at, ...rest } = parsed.data;
   // An unknown state is treated as running: never wait on what we do not understand.
@@ -227,7 +228,7 @@ async function createExclusive(file: string, holder: OwnHolder): Promise<boolean
 async function writeThenMove(file: string, holder: OwnHolder, move: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${file}.${holder.token}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify(holder) + "\n", { flag: "wx" });
+    await writeFile(tmp, `${JSON.stringify(holder)}\n`, { flag: "wx" });
     await move(tmp);
   } finally {
     await unlinkQuietly(tmp);

@@ -28,7 +28,7 @@ export function normalizeTitle(raw: string): string {
   if (t.length > MAX_TITLE_CHARS) {
     const cut = t.slice(0, MAX_TITLE_CHARS - 1);
     const space = cut.lastIndexOf(" ");
-    t = (space > MAX_TITLE_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd() + "…";
+    t = `${(space > MAX_TITLE_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
   }
   return t;
 }
@@ -37,7 +37,7 @@ export function normalizeTitle(raw: string): string {
 export function normalizeSummary(raw: string): string | null {
   const line = raw.replace(/\s+/g, " ").trim().replace(/^(summary\s*:\s*)/i, "");
   if (!line) return null;
-  return line.length > MAX_SUMMARY_CHARS ? line.slice(0, MAX_SUMMARY_CHARS - 1).trimEnd() + "…" : line;
+  return line.length > MAX_SUMMARY_CHARS ? `${line.slice(0, MAX_SUMMARY_CHARS - 1).trimEnd()}…` : line;
 }
 
 export function titlePrompt(firstUserMessage: string): string {
@@ -68,7 +68,7 @@ export function regenerateTitlePrompt(turns: Turn[]): string {
     if (t.assistant) lines.push(`Assistant: ${t.assistant}`);
   });
   let sample = lines.join("\n");
-  if (sample.length > MAX_SAMPLE_CHARS) sample = sample.slice(0, MAX_SAMPLE_CHARS) + "…";
+  if (sample.length > MAX_SAMPLE_CHARS) sample = `${sample.slice(0, MAX_SAMPLE_CHARS)}…`;
   return [
     "Write a short title (2 to 8 words) describing this whole conversation: its overall goal and arc,",
     "not just the latest turn. The first user message states the primary objective.",

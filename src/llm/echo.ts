@@ -83,7 +83,7 @@ export class EchoProvider implements LlmProvider {
 
 function toolCallFor(req: LlmRequest): { name: string; args: unknown } | null {
   const last = req.messages[req.messages.length - 1];
-  if (!last || last.role !== "user") return null;
+  if (last?.role !== "user") return null;
   const match = CALL_PATTERN.exec(textOf(last.content).trim());
   if (!match) return null;
   const name = match[1]!;

@@ -114,7 +114,7 @@ export function scrubSecrets(text: string, secrets: readonly (string | null | un
     if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
   }
   return out
-    .replace(/\bBearer\s+[A-Za-z0-9._~+/=*\-]+/gi, "Bearer [redacted]")
+    .replace(/\bBearer\s+[A-Za-z0-9._~+/=*-]+/gi, "Bearer [redacted]")
     .replace(/\bsk-[A-Za-z0-9_\-*.]{4,}/g, "sk-[redacted]")
     .replace(/(x-api-key["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, "$1[redacted]");
 }

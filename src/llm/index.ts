@@ -74,7 +74,7 @@ class MissingKeyProvider implements LlmProvider {
     private readonly name: string,
   ) {}
 
-  // eslint-disable-next-line require-yield -- fails before streaming anything
+  // biome-ignore lint/correctness/useYield: fails before streaming anything
   async *stream(_req: LlmRequest): AsyncGenerator<LlmEvent> {
     throw new LlmError({ kind: "missing_key", provider: this.name });
   }

@@ -12,7 +12,8 @@
 // a `refusal` content part is kept as text and ends the step as `refusal`; separate
 // message items become paragraphs. Server-side tool items (web/file search, code
 // interpreter, MCP, image generation...) are not shown and never fail a stream.
-import OpenAI, { APIError } from "openai";
+import type OpenAI from "openai";
+import { APIError } from "openai";
 import type {
   FunctionTool,
   ResponseCreateParamsStreaming,

@@ -4,7 +4,7 @@
 // written with it.
 import type { Principal } from "../auth/authenticate.ts";
 import type { Notification, PrismaClient } from "../generated/prisma/client.ts";
-import { Prisma, type Db } from "../db/types.ts";
+import type { Prisma, Db } from "../db/types.ts";
 import { AppError } from "../domain/errors.ts";
 import type { NotificationView } from "../../client-kit/protocol.ts";
 import type { NotificationPage } from "../../client-kit/schemas.ts";

@@ -11,10 +11,6 @@ import {
   PROTOCOL_VERSION,
   socketRequests,
   namespaces,
-  type ClientToServerEvents,
-  type InterServerEvents,
-  type ServerToClientEvents,
-  type SocketData,
 } from "../../client-kit/protocol.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";

@@ -108,7 +108,10 @@ class MemoryStreamBus implements StreamBus {
     // A wrapper per call, so the same function subscribed twice is two subscriptions.
     const entry: StreamListener = (env) => listener(env);
     let set = this.#listeners.get(chatId);
-    if (!set) this.#listeners.set(chatId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(chatId, set);
+    }
     set.add(entry);
     return async () => {
       const current = this.#listeners.get(chatId);

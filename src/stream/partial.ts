@@ -81,7 +81,7 @@ export function compactParts(parts: readonly StreamDelta[]): StreamDelta[] {
       runType = p.type;
       runText.push(p.text);
     } else if (p.type === "tool-call-delta" && called.has(p.tool_call_id)) {
-      continue; // dropped without ending a text run, so the texts around it merge
+      // dropped without ending a text run, so the texts around it merge
     } else {
       flush();
       out.push(p);

@@ -5,7 +5,6 @@
 // turns. Depth is capped at one: children get no sub-agent tools. Waiting polls the
 // database (the truth) and honours the turn's abort signal.
 import type { Chat, PrismaClient } from "../generated/prisma/client.ts";
-import { Prisma } from "../db/types.ts";
 import { partsOf, textOf } from "../../client-kit/message-parts.ts";
 import type { BuiltinTool } from "./builtin-tools.ts";
 import type { ChatEvents } from "../events/events.ts";
@@ -13,7 +12,6 @@ import type { TurnWaker } from "../chats/chat-service.ts";
 import { isUsable } from "../chats/models.ts";
 import { insertChat } from "../chats/chat-creation.ts";
 import { mutate } from "../events/mutation.ts";
-import { chatView, messageView } from "../chats/views.ts";
 
 /** A child that has not finished after this long is reported as still running. */
 const DEFAULT_WAIT_MS = 10 * 60_000;
@@ -85,7 +83,14 @@ export function subAgentTools(parent: Chat, deps: SubAgentDeps): BuiltinTool[] {
           if (Date.now() > deadline) return { chat_id: id, status: child.status, answer: null, note: "still running" };
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, POLL_MS);
-            signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+            signal.addEventListener(
+              "abort",
+              () => {
+                clearTimeout(t);
+                resolve();
+              },
+              { once: true },
+            );
           });
           if (signal.aborted) return { chat_id: id, status: "aborted" };
         }

@@ -18,7 +18,6 @@ import { subAgentTools } from "./sub-agents.ts";
 import type { ChatEvents } from "../events/events.ts";
 import type { TurnWaker } from "../chats/chat-service.ts";
 import { LlmError, createProvider } from "../llm/index.ts";
-import type { ChatView } from "../chats/views.ts";
 import type { StreamDelta } from "../../client-kit/protocol.ts";
 import type { MessagePart } from "../../client-kit/message-parts.ts";
 import { runTurn, type RetryPolicy } from "./turn-loop.ts";

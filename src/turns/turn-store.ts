@@ -148,7 +148,7 @@ export class TurnStore {
 
   /** Ends the turn without a new step: waiting, error (with last_error) or requires_action; a stop that arrived meanwhile wins. */
   async finish(lease: Lease, end: TurnEnd): Promise<EndedTurn> {
-    return this.endTurn(lease, async (tx) => {
+    return this.endTurn(async (tx) => {
       const chat = await this.tryFence(tx, lease, ["running"], endData(end));
       if (chat) return { chat, how: "ended" };
       return { chat: await this.fence(tx, lease, ["interrupting"], interruptedData()), how: "interrupted" };
@@ -162,7 +162,7 @@ export class TurnStore {
    */
   async finishInterrupted(lease: Lease, partial: StepRecord | null): Promise<EndedTurn> {
     const keep = !!partial && partial.assistant.length > 0;
-    return this.endTurn(lease, async (tx, events) => {
+    return this.endTurn(async (tx, events) => {
       const chat = await this.fence(tx, lease, ["interrupting"], { ...interruptedData(), ...(keep ? historyStep() : {}) });
       if (keep) await this.insertStep(tx, chat, partial, events);
       return { chat, how: "interrupted" };
@@ -171,13 +171,13 @@ export class TurnStore {
 
   /** Graceful shutdown: give the chat back so another worker reruns the turn. */
   async handBack(lease: Lease): Promise<EndedTurn> {
-    return this.endTurn(lease, async (tx) => ({
+    return this.endTurn(async (tx) => ({
       chat: await this.fence(tx, lease, ["running"], { status: "pending", workerId: null, heartbeatAt: null, updatedAt: new Date() }),
       how: "ended",
     }));
   }
 
-  private async endTurn(lease: Lease, write: (tx: Tx, events: PendingEvents) => Promise<{ chat: Chat; how: TurnEndKind }>, end?: TurnEnd): Promise<EndedTurn> {
+  private async endTurn(write: (tx: Tx, events: PendingEvents) => Promise<{ chat: Chat; how: TurnEndKind }>, end?: TurnEnd): Promise<EndedTurn> {
     return mutate(this.prisma, this.events, async (tx, events) => {
       const { chat, how } = await write(tx, events);
       return this.closeTurn(tx, chat, how, end, events);

@@ -1,7 +1,7 @@
 // Benchmark dispatcher: `npm run bench -- <name> [options]` runs test/bench/<name>.ts's
-// exported `main(args)`. A benchmark resolves to its exit code (or nothing for 0) and
+// exported `main(args)`. A benchmark resolves to its exit code and
 // cleans up after itself; this file only picks it and exits. See docs/benchmarks.md.
-type BenchMain = (args: string[]) => Promise<number | void>;
+type BenchMain = (args: string[]) => Promise<number>;
 
 /** One line per benchmark: the name on the command line -> its module. */
 const benches: Record<string, { describe: string; load: () => Promise<{ main: BenchMain }> }> = {
@@ -29,7 +29,7 @@ if (!bench) {
 
 try {
   const { main } = await bench.load();
-  const code = (await main(rest)) ?? 0;
+  const code = await main(rest);
   // Benchmarks close what they open; exiting here only cuts keep-alive sockets and timers
   // that libraries leave behind, so a finished run never hangs.
   process.exit(code);

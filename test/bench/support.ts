@@ -120,7 +120,7 @@ export function checkLines(checks: Check[]): string[] {
 /** Writes the report to stdout, ending with the `BENCH_RESULT <json>` line. */
 export function printReport(out: string[], result: unknown): void {
   out.push(`BENCH_RESULT ${JSON.stringify(result)}`);
-  process.stdout.write(out.join("\n") + "\n");
+  process.stdout.write(`${out.join("\n")}\n`);
 }
 
 // ---------------------------------------------------------------- running and cleaning up

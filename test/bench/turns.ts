@@ -357,7 +357,9 @@ async function runBaseline(env: Env, n: number, m: number, label: string): Promi
 async function runTurns(env: Env, n: number, m: number, label: string): Promise<Omit<TurnsResult, "baselineMs" | "relayVsBaseline">> {
   const keys = newKeys(env, `t${label}`, n);
   const subscribed = keys.map(() => deferred());
-  keys.forEach((k, i) => env.plans.set(k, { tokens: m, tokenDelayMs: env.opts.tokenDelayMs, gate: subscribed[i]!.promise }));
+  keys.forEach((k, i) => {
+    env.plans.set(k, { tokens: m, tokenDelayMs: env.opts.tokenDelayMs, gate: subscribed[i]!.promise });
+  });
   const firstDeltaAt = new Array<number | null>(n).fill(null);
   /** The join's snapshot already held text: the first live delta is not the first token. */
   const joinedLate = new Array<boolean>(n).fill(false);

@@ -4,7 +4,7 @@
 // with slack, never tight windows.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import {
   JobHandedBackError,
   UnrecoverableJobError,

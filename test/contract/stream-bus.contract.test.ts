@@ -6,7 +6,7 @@
 import { createHook } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import {
   StreamBusClosedError,
   StreamPublishRejectedError,

@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
 import { spawnServer, type ServerProcess } from "../support/process.ts";
-import { deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
+import { deleteRedisKeys, startTestServer, type Json, type TestServer } from "../support/server.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -64,11 +64,11 @@ async function flakyReceiver() {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-type Api = (pathname: string, init?: { method?: string; json?: unknown }) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Api = (pathname: string, init?: { method?: string; json?: unknown }) => Promise<{ status: number; body: Json }>;
 
 function apiAt(url: () => string, key: string): Api {
   return async (pathname, init = {}) => {
-    const res = await fetch(url() + "/api/v1" + pathname, {
+    const res = await fetch(`${url()}/api/v1${pathname}`, {
       method: init.method ?? (init.json === undefined ? "GET" : "POST"),
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
@@ -134,7 +134,9 @@ describe("after-turn work across an embedded restart", () => {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     };
     const procs: ServerProcess[] = [];
-    cleanups.push(async () => procs.forEach((p) => p.kill("SIGKILL")));
+    cleanups.push(async () => {
+      for (const p of procs) p.kill("SIGKILL");
+    });
     let port = 0;
     const start = async () => {
       const p = spawnServer(env);

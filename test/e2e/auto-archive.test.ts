@@ -1,6 +1,6 @@
 // Auto-archive by UTC day with digest notifications, on a controllable clock, and
 // the job itself on every queue driver.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { namespaces, type NotificationView } from "../../client-kit/index.ts";
 import { AutoArchive } from "../../src/chats/auto-archive-service.ts";
 import { ChatOrganizer } from "../../src/chats/chat-organizer.ts";
@@ -8,8 +8,6 @@ import { Notifications } from "../../src/notifications/notifications.ts";
 import { createMemoryInterrupts } from "../../src/turns/interrupts.ts";
 import { queueNames } from "../../jobs/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";

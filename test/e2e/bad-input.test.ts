@@ -9,7 +9,7 @@ import { addModel, createChat, getChat, listMessages, waitForStatus } from "../s
 import { dbDrivers } from "../support/db.ts";
 import { dbSnapshot } from "../support/db-snapshot.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
-import { nextEvent } from "../support/socket.ts";
+import { nextEvent, untyped } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -162,8 +162,7 @@ describe.each(dbDrivers)("bad input on %s", (db) => {
   ];
   it.each(socketCases)("socket %s: validation_failed naming the field, nothing changed", async (_name, event, payload, field) => {
     const before = await dbSnapshot(srv.db.prisma);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const a = await (sock as any).timeout(5_000).emitWithAck(event, payload(ids));
+    const a = await untyped(sock).timeout(5_000).emitWithAck(event, payload(ids));
     expect(a).toMatchObject({ ok: false, error: { code: "validation_failed" } });
     expect(a.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(`^${escapeRe(field)}`) })]));
     expect(await dbSnapshot(srv.db.prisma)).toEqual(before);
@@ -173,13 +172,11 @@ describe.each(dbDrivers)("bad input on %s", (db) => {
     const watch = srv.socket(namespaces.chats) as Client;
     await nextEvent(watch, "connect");
     for (const s of [sock, watch]) {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const a = await (s as any).timeout(5_000).emitWithAck("chat:frobnicate", { chat_id: ids.chat });
+      const a = await untyped(s).timeout(5_000).emitWithAck("chat:frobnicate", { chat_id: ids.chat });
       expect(a).toEqual({ ok: false, error: { code: "unknown_command", message: expect.stringContaining("chat:frobnicate") } });
     }
     // A known command still works afterwards.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(await (watch as any).timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
+    expect(await watch.timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
   });
 
   it("refusals say what the caller did and why", async () => {

@@ -1,8 +1,7 @@
 // Diff status (reported by bots and CI, watched by dashboards) and prompt history.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { describeModes, dbModes } from "../support/modes.ts";

@@ -1,9 +1,8 @@
 // The chat list on real databases: pinned first across pages with the cursor,
 // filters from q and label=, has_unread, diff_url fan-in from a child, children
 // embedded newest first, and the 400s.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
 

@@ -17,19 +17,18 @@ import type { Socket } from "socket.io-client";
 import { commandNames, commands, namespaces, serverEvents, type CommandName } from "../../client-kit/index.ts";
 import { asyncApiDocument } from "../../client-kit/asyncapi.ts";
 import { openApiDocument } from "../../client-kit/openapi.ts";
-import { startTestServer, type TestServer } from "../support/server.ts";
+import { type Json, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, Json>;
 interface Answer {
   ok: boolean;
   status: number | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  data: any;
+  data: Json;
   error?: { code: string; message: string };
 }
 

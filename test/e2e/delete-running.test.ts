@@ -2,10 +2,9 @@
 // a stop, in whichever process runs the turn, and the turn's output is discarded. The
 // heartbeat is set far out of reach, so only the delete's own signal can end the stream
 // before the reply has streamed to its end.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
 import { addModel, createChat } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";

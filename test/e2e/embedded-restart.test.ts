@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { printedKey, spawnServer, type ServerProcess } from "../support/process.ts";
+import type { Json } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";
 
 const dirs: string[] = [];
@@ -17,8 +18,6 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 describe("embedded restart in the middle of a turn", () => {
   it.each(["SIGTERM", "SIGKILL"] as const)("after %s the restarted process finishes the turn at once, on the same worker identity", async (signal) => {

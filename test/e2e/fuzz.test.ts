@@ -18,8 +18,8 @@ import { commandNames, commands } from "../../client-kit/command-table.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
 import { dbSnapshot, type DbSnapshot } from "../support/db-snapshot.ts";
 import { pathParamKind, registeredRoutes, routeInputs, type PathParamKind, type RouteInputs } from "../support/route-inputs.ts";
-import { body, startTestServer, type TestServer } from "../support/server.ts";
-import { nextEvent } from "../support/socket.ts";
+import { body, type Json, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent, untyped } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 import { arbitraryFor, junkValue, type ArbitraryHints } from "../support/zod-arbitrary.ts";
 
@@ -88,7 +88,7 @@ interface RestCase {
 }
 
 const junkSegments = ["not-a-uuid", "%00", "%ED%A0%80", "%E0%A4%A", "%", "1e20", "-1", "0", "9007199254740993", "00000000-0000-0000-0000-000000000000", "x".repeat(600), "%F0%9F%98%80"];
-const junkQueries = ["a[b]=1", "%zz=1", "=&&=", "limit=1&limit=2", "after=%00", "q=%E0%A4%A", "label=%00:x", "values=" + "a,".repeat(40), "q=" + "title:a%20".repeat(600)];
+const junkQueries = ["a[b]=1", "%zz=1", "=&&=", "limit=1&limit=2", "after=%00", "q=%E0%A4%A", "label=%00:x", `values=${"a,".repeat(40)}`, `q=${"title:a%20".repeat(600)}`];
 const rawBodies = [
   '{"content":',
   "null",
@@ -102,7 +102,7 @@ const rawBodies = [
   '{"content":"a\\u0000b"}',
   '{"name":"\\udfff"}',
   "[".repeat(5000) + "]".repeat(5000),
-  '{"a":'.repeat(3000) + "1" + "}".repeat(3000),
+  `${'{"a":'.repeat(3000)}1${"}".repeat(3000)}`,
   "x".repeat(300_000),
 ];
 
@@ -363,8 +363,7 @@ describe("fuzzing every route and socket command (pglite)", () => {
         // Frames over the documented 1 MB cap are cut by design; stay under it.
         fc.pre(Buffer.byteLength(JSON.stringify(args) ?? "") < 900_000);
         const s = sockets[c.ns]!;
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const ack = await (s as any).timeout(10_000).emitWithAck(c.event, ...args);
+        const ack: Json = await untyped(s).timeout(10_000).emitWithAck(c.event, ...args);
         const what = () => `${c.ns} ${c.event.slice(0, 100)} → ${describeCase(ack)}\nargs: ${describeCase(c.args)}`;
         check(typeof ack?.ok === "boolean" && s.connected, what);
         const outcome = ack.ok ? "ok" : String(ack.error?.code);
@@ -376,8 +375,7 @@ describe("fuzzing every route and socket command (pglite)", () => {
       { seed: SEED, numRuns: SOCKET_RUNS, endOnFailure: true },
     );
     for (const s of Object.values(sockets)) {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      expect(await (s as any).timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
+      expect(await untyped(s).timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`socket fuzz: ${SOCKET_RUNS} cases in ${seconds} s (seed ${SEED}); outcomes ${JSON.stringify(outcomes)}`);

@@ -1,13 +1,11 @@
 // Titles and turn summaries from the quick-generation model, on the queue drivers.
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake, type ReceivedRequest } from "../fakes/index.ts";
 import { addModel, createChat, getChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
-import { sleep, waitFor } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 import { TURN_FINISHED_FALLBACK } from "../../src/notifications/turn-finished.ts";
 import { describeModes, serviceModes } from "../support/modes.ts";
 
@@ -198,8 +196,7 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
     expect((await body(res)).title).toBe("The Whole Deployment Story");
     const sock = srv.socket(namespaces.chat);
     await nextEvent(sock, "connect");
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const ack = await (sock as any).timeout(10_000).emitWithAck("title:regenerate", { chat_id: chat.id });
+    const ack = await sock.timeout(10_000).emitWithAck("title:regenerate", { chat_id: chat.id });
     expect(ack).toMatchObject({ ok: true, data: { title: "The Whole Deployment Story" } });
     const other = await body(await srv.api("/api/v1/users", { method: "POST", json: { email: `t${Date.now()}@x.test`, name: "T" } }));
     expect((await srv.api(`/api/v1/chats/${chat.id}/title/regenerate`, { method: "POST", key: other.api_key })).status).toBe(404);

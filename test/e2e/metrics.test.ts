@@ -4,8 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { namespaces } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";

@@ -1,22 +1,19 @@
 // REST/socket parity: every command of the protocol has a socket handler and a REST
 // route, with the same validation and errors; plus the organizing commands at work.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
 import { commandNames, commands, namespaces, type CommandName, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { body, startTestServer, type TestServer } from "../support/server.ts";
-import { nextEvent } from "../support/socket.ts";
+import { body, type Json, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent, untyped } from "../support/socket.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
 import { waitFor } from "../support/wait.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 const missingChat = "00000000-0000-4000-8000-000000000000";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function ack(s: Client, event: string, payload: unknown): Promise<any> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return (s as any).timeout(5_000).emitWithAck(event, payload);
+async function ack(s: Client, event: string, payload: unknown): Promise<Json> {
+  return untyped(s).timeout(5_000).emitWithAck(event, payload);
 }
 
 describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
@@ -30,7 +27,7 @@ describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
   afterAll(() => srv?.close());
 
   /** The command's route with each path id filled in: uuids with a chat no one has, numeric ids with 1. */
-  const restPath = (name: CommandName) => "/api/v1" + commands[name].path.replace(/:([a-z_]+)/g, (_m, p: string) => (p === "message_id" || p === "queued_id" ? "1" : missingChat));
+  const restPath = (name: CommandName) => `/api/v1${commands[name].path.replace(/:([a-z_]+)/g, (_m, p: string) => (p === "message_id" || p === "queued_id" ? "1" : missingChat))}`;
 
   it.each(commandNames)("%s has a socket handler and a REST route, answering alike", async (name) => {
     const spec = commands[name];

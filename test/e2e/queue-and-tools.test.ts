@@ -1,11 +1,9 @@
 // Queued messages with per-turn models, automatic and manual promotion (every
 // branch), dynamic tools with requires_action, concurrency and archived refusals.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { namespaces } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, createChat, listMessages, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
@@ -129,8 +127,7 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     // REST, with an idempotency key.
     const { chat } = await createChat(srv, { content: words(200, "c"), model_config_id: slow });
     await waitForStatus(srv, chat.id, "running");
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    expect(await (viewer as any).timeout(10_000).emitWithAck("join", { chat_id: chat.id })).toMatchObject({ ok: true });
+    expect(await viewer.timeout(10_000).emitWithAck("join", { chat_id: chat.id })).toMatchObject({ ok: true });
     for (let i = 0; i < 3; i++) expect((await send(chat.id, { content: `doomed ${i}` })).status).toBe(202);
     const stop = (json: unknown) => srv.api(`/api/v1/chats/${chat.id}/interrupt`, { method: "POST", json, headers: { "idempotency-key": `stop-${chat.id}` } });
     const res = await stop({ clear_queue: true });
@@ -152,8 +149,7 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     await waitForStatus(srv, other.chat.id, "running");
     for (let i = 0; i < 2; i++) await send(other.chat.id, { content: `also doomed ${i}` });
     const cmd = { chat_id: other.chat.id, clear_queue: true, idempotency_key: `sock-stop-${other.chat.id}` };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const emit = () => (viewer as any).timeout(10_000).emitWithAck("chat:interrupt", cmd);
+    const emit = () => viewer.timeout(10_000).emitWithAck("chat:interrupt", cmd);
     const a = await emit();
     expect(a).toMatchObject({ ok: true, data: { id: other.chat.id } });
     expect(await emit()).toEqual(a);

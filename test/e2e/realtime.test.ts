@@ -2,20 +2,22 @@
 // chat's live stream with join-mid-turn resume (also across a forced disconnect),
 // a bot driving a chat purely over the socket, idempotent retries, junk payloads,
 // revoked keys, and (with Postgres + Redis) two server processes sharing the work.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
 import { namespaces, TurnStreamState, type Ack, type ClientToServerEvents, type JoinSnapshot, type ServerToClientEvents, type StreamEnvelope, type UnreadEvent, type WatchEvent } from "../../client-kit/index.ts";
 import { addModel, createChat, getChat, listMessages, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
-import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
-import { nextEvent } from "../support/socket.ts";
+import { body, deleteRedisKeys, startTestServer, type Json, type TestServer } from "../support/server.ts";
+import { nextEvent, untyped } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";
 import { describeModes, describeWith, scaledSkip, serviceModes } from "../support/modes.ts";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const text = (msgs: any[], at: number): string => msgs.at(at).content.map((p: { text?: string }) => p.text ?? "").join("");
+const text = (msgs: Json[], at: number): string =>
+  msgs
+    .at(at)
+    .content.map((p: { text?: string }) => p.text ?? "")
+    .join("");
 
 const modes = serviceModes();
 
@@ -24,10 +26,8 @@ async function connected(s: Client): Promise<Client> {
   return s;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function ack<T = any>(s: Client, event: string, payload?: unknown): Promise<Ack<T>> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return (s as any).timeout(10_000).emitWithAck(event, payload);
+async function ack<T = unknown>(s: Client, event: string, payload?: unknown): Promise<Ack<T>> {
+  return untyped(s).timeout(10_000).emitWithAck(event, payload);
 }
 
 /** A chat view in a dashboard: snapshot on (re)join, then the tail. */
@@ -176,7 +176,7 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
 
   it("a bot creates a chat, streams the reply and stops a turn purely over the socket", async () => {
     const bot = await connected(srv.socket(namespaces.chat));
-    const created = await ack(bot, "chat:create", { content: "from a bot", model_config_id: slowModel, client_type: "api" });
+    const created = await ack<{ chat: { id: string } }>(bot, "chat:create", { content: "from a bot", model_config_id: slowModel, client_type: "api" });
     expect(created.ok).toBe(true);
     const chatId = created.ok ? created.data.chat.id : "";
     const f = follow(bot);
@@ -207,7 +207,10 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
 
   it("a bot runs a client-side tool purely over the socket: requires_action, tool_results:submit, the reply", async () => {
     const bot = await connected(srv.socket(namespaces.chat));
-    const created = await ack(bot, "chat:create", { content: 'call:lookup {"q":"weather"}', dynamic_tools: [{ name: "lookup", description: "search" }] });
+    const created = await ack<{ chat: { id: string } }>(bot, "chat:create", {
+      content: 'call:lookup {"q":"weather"}',
+      dynamic_tools: [{ name: "lookup", description: "search" }],
+    });
     expect(created.ok).toBe(true);
     const chatId: string = created.ok ? created.data.chat.id : "";
     type Calls = { tool_call_id: string; tool_name: string; args: unknown }[];
@@ -250,11 +253,9 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
         expect(a.ok, `${ev} ${JSON.stringify(p)?.slice(0, 40)}`).toBe(false);
       }
       // Without an ack callback: dropped with a logged warning, no crash.
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (junk as any).emit(ev, { junk: true });
+      untyped(junk).emit(ev, { junk: true });
     }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (junk as any).emit("no-such-event");
+    untyped(junk).emit("no-such-event");
     expect(junk.connected).toBe(true);
     expect(await ack(bystander, "session:info", {})).toMatchObject({ ok: true });
   });

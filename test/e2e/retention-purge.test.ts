@@ -1,13 +1,11 @@
 // The retention purge: archived chats past retention go with everything attached,
 // in batches; orphaned files go too; retention 0 keeps everything.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
 import { randomBytes } from "node:crypto";
 import { RetentionPurge } from "../../src/chats/retention-purge.ts";
 import { queueNames } from "../../jobs/index.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";

@@ -4,11 +4,10 @@
 // events after the key went bad are refused before any sweep; and
 // connection-state recovery authenticates again, so a revoked key cannot come
 // back through it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { io as ioClient, Manager, type Socket } from "socket.io-client";
 import { namespaces, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
 import { createChat } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
@@ -44,7 +43,9 @@ function dashboard(url: string, token: string) {
     connected: () => Promise.all(sockets.map((s) => (s.connected ? undefined : nextEvent(s, "connect")))),
     /** Resolves once both sockets are disconnected; the log then holds what each received, in order. */
     cut: () => waitFor(() => log.filter((l) => l.includes(" disconnect ")).length === 2, { timeoutMs: 15_000, message: `log: ${log.join(" | ")}` }),
-    close: () => sockets.forEach((s) => s.disconnect()),
+    close: () => {
+      for (const s of sockets) s.disconnect();
+    },
   };
 }
 

@@ -1,9 +1,7 @@
 // Socket.IO handshake auth with a real socket.io-client, on every driver combination.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { nextEvent } from "../support/socket.ts";
 import { namespaces, PROTOCOL_VERSION, type Ack, type SessionInfo } from "../../client-kit/protocol.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { describeModes, dbModes, scaledSkip } from "../support/modes.ts";
 

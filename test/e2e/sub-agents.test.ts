@@ -1,11 +1,10 @@
 // A sub-agent round trip on a fake provider: the parent's turn spawns a child, the
 // child's own turn answers, the answer comes back to the parent's next step, and a
 // dashboard sees the child's events under its parent.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { namespaces, type WatchEvent } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake, type ReceivedRequest, type ScriptedReply } from "../fakes/index.ts";
 import { addModel, createChat, listMessages, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent } from "../support/socket.ts";
 import { waitFor } from "../support/wait.ts";

@@ -7,7 +7,6 @@ import type { StreamDelta, StreamEnvelope } from "../../client-kit/protocol.ts";
 import { joinStream } from "../../src/stream/index.ts";
 import { startAnthropicFake, startOpenAiFake, type AnthropicFake, type OpenAiFake, type ReplyScript, type ScriptedReply } from "../fakes/index.ts";
 import { addModel, createChat, listMessages, waitForStatus, type ModelSetup } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";
 import { dbModes, describeModes } from "../support/modes.ts";

@@ -1,12 +1,10 @@
 // Chat turns end to end: REST -> queue -> worker -> real provider SDK -> local
 // fake provider server -> stream bus -> persisted messages, on every driver set.
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
 import type { StreamEnvelope } from "../../client-kit/protocol.ts";
 import { joinStream } from "../../src/stream/index.ts";
 import { startAnthropicFake, startOpenAiFake, type AnthropicFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, createChat, getChat, listMessages, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
-import { testRedisUrl } from "../support/env.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { waitFor } from "../support/wait.ts";
 import { describeModes, serviceModes } from "../support/modes.ts";

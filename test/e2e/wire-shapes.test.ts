@@ -66,8 +66,8 @@ import {
 } from "../../client-kit/index.ts";
 import { startOpenAiFake, type OpenAiFake } from "../fakes/index.ts";
 import { addModel, waitForStatus } from "../support/chats.ts";
-import { body, startTestServer, type TestServer } from "../support/server.ts";
-import { nextEvent } from "../support/socket.ts";
+import { body, type Json, startTestServer, type TestServer } from "../support/server.ts";
+import { nextEvent, untyped } from "../support/socket.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -111,7 +111,7 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
   let hookUrl: string;
   let slow: string;
   let fake: string;
-  let watch: Client;
+  let _watch: Client;
   let live: Client;
   /** Every event any socket of this suite received: `namespace event`, payload. */
   const seen: { ns: string; event: string; payload: unknown }[] = [];
@@ -124,8 +124,7 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     if (!s.connected) await nextEvent(s, "connect");
     return s;
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const ack = (s: Client, event: string, payload?: unknown): Promise<any> => (s as any).timeout(10_000).emitWithAck(event, payload);
+  const ack = (s: Client, event: string, payload?: unknown): Promise<Json> => untyped(s).timeout(10_000).emitWithAck(event, payload);
   /** An ack's data, parsed with the schema; a failed ack fails the test with its error. */
   const acked = async <S extends z.ZodType>(schema: S, s: Client, event: string, payload?: unknown): Promise<z.output<S>> => {
     const a = await ack(s, event, payload);
@@ -158,7 +157,7 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     fake = (await addModel(srv, { kind: "openai", base_url: openai.baseURL, api_key: "sk-fake" })).modelId;
     // Titles and summaries go to this one, off the scripted fake.
     await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
-    watch = record(await connected(srv.socket(namespaces.chats) as Client), namespaces.chats);
+    _watch = record(await connected(srv.socket(namespaces.chats) as Client), namespaces.chats);
     live = record(await connected(srv.socket(namespaces.chat) as Client), namespaces.chat);
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@
 // finishes it. The user message is never lost; the dead worker's partial output
 // (only ever streamed, never persisted) is cleanly replaced by the rerun's reply.
 // Needs a database and a queue shared across processes: Postgres + Redis.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,7 +18,6 @@ import { spawnServer, type ServerProcess } from "../support/process.ts";
 import { testPostgresUrl, testRedisUrl } from "../support/env.ts";
 import { adminQuery, withDatabase } from "../support/global-setup.ts";
 import { body, deleteRedisKeys, startTestServer, type TestServer } from "../support/server.ts";
-import { dbDrivers } from "../support/db.ts";
 import { listMessages, waitForStatus } from "../support/chats.ts";
 import { waitFor } from "../support/wait.ts";
 import { dbModes, describeModes, describeWith, postgresSkip, scaledSkip } from "../support/modes.ts";
@@ -73,8 +72,7 @@ describeModes(dbModes(), "recovery sweep on $db", ({ db }) => {
   });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const text = (m: any): string => m.content.map((p: { text?: string }) => p.text ?? "").join("");
+const text = (m: { content: { text?: string }[] }): string => m.content.map((p) => p.text ?? "").join("");
 
 const pgUrl = testPostgresUrl();
 const redisUrl = testRedisUrl();
@@ -106,7 +104,9 @@ describeWith(scaledSkip(), "worker killed mid-turn (Postgres + Redis)", () => {
       };
     };
     const procs: ServerProcess[] = [];
-    cleanups.push(async () => procs.forEach((p) => p.kill("SIGKILL")));
+    cleanups.push(async () => {
+      for (const p of procs) p.kill("SIGKILL");
+    });
 
     const a = spawnServer(await env());
     procs.push(a);
@@ -118,8 +118,7 @@ describeWith(scaledSkip(), "worker killed mid-turn (Postgres + Redis)", () => {
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
         ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return (await res.json()) as any;
+      return body(res);
     };
 
     // A slow echo model keeps the turn running long enough to kill it halfway.
@@ -184,7 +183,9 @@ describeWith(postgresSkip(), "worker killed while ending a turn (Postgres)", () 
       return { PORT: "0", DATA_DIR: dataDir, DATABASE_URL: dbUrl, HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "1500", RECOVERY_INTERVAL_MS: "300", SECRET_KEY: "cd".repeat(32) };
     };
     const procs: ServerProcess[] = [];
-    cleanups.push(async () => procs.forEach((p) => p.kill("SIGKILL")));
+    cleanups.push(async () => {
+      for (const p of procs) p.kill("SIGKILL");
+    });
     const a = spawnServer(await env());
     procs.push(a);
     const portA = await a.ready();
@@ -219,9 +220,7 @@ describeWith(postgresSkip(), "worker killed while ending a turn (Postgres)", () 
     const b = spawnServer(await env());
     procs.push(b);
     const portB = await b.ready();
-    const get = async (p: string) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (await (await fetch(`http://127.0.0.1:${portB}/api/v1${p}`, { headers: { authorization: `Bearer ${key}` } })).json()) as any;
+    const get = async (p: string) => body(await fetch(`http://127.0.0.1:${portB}/api/v1${p}`, { headers: { authorization: `Bearer ${key}` } }));
     await waitFor(async () => (await get(`/chats/${chat.id}`)).status === "waiting", { timeoutMs: 30_000, intervalMs: 100, message: "chat was not recovered" });
     const { messages } = await get(`/chats/${chat.id}/messages`);
     expect(messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);

@@ -221,9 +221,9 @@ export function planTokens(reply: ScriptedReply): TokenOp[] {
     const argsJson = argsJsonOf(call);
     // Three fragments, like the real APIs that split arguments mid-token.
     const fragments = argsJson === "" ? [""] : splitInto(argsJson, 3);
-    fragments.forEach((fragment, i) =>
-      ops.push({ kind: "tool-args", call, callIndex, argsJson, fragment, first: i === 0, last: i === fragments.length - 1 }),
-    );
+    fragments.forEach((fragment, i) => {
+      ops.push({ kind: "tool-args", call, callIndex, argsJson, fragment, first: i === 0, last: i === fragments.length - 1 });
+    });
   });
   return ops;
 }

@@ -1,6 +1,5 @@
 // HTTP edge: auth, validation, error bodies, probes — on every database driver.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { describeModes, dbModes } from "../support/modes.ts";
 

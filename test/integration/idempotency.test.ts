@@ -8,7 +8,6 @@ import { IdempotencyStore, ReplayedAppError, requestHash } from "../../src/comma
 import { namespaces } from "../../client-kit/protocol.ts";
 import { nextEvent } from "../support/socket.ts";
 import { createChat, waitForStatus } from "../support/chats.ts";
-import { dbDrivers } from "../support/db.ts";
 import { body, startTestServer, type TestServer } from "../support/server.ts";
 import { sleep } from "../support/wait.ts";
 import { describeModes, dbModes } from "../support/modes.ts";

@@ -1,6 +1,6 @@
 // Helpers for chat tests: register a provider + model through the REST API, and
 // wait for a chat to reach a status.
-import { body, type TestServer } from "./server.ts";
+import { body, type Json, type TestServer } from "./server.ts";
 import { waitFor } from "./wait.ts";
 
 export interface ModelSetup {
@@ -54,13 +54,11 @@ export async function createChat(srv: TestServer, json: Record<string, unknown>,
   return b as { chat: { id: string; status: string; version: number }; message: { id: number } };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function getChat(srv: TestServer, id: string, key?: string): Promise<any> {
+export async function getChat(srv: TestServer, id: string, key?: string): Promise<Json> {
   return body(await srv.api(`/api/v1/chats/${id}`, key ? { key } : {}));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function listMessages(srv: TestServer, id: string): Promise<any[]> {
+export async function listMessages(srv: TestServer, id: string): Promise<Json[]> {
   return (await body(await srv.api(`/api/v1/chats/${id}/messages?limit=200`))).messages;
 }
 

@@ -1,4 +1,13 @@
 // Await socket.io-client events with a timeout (the client is not a Node EventEmitter).
+import type { Socket } from "socket.io-client";
+
+/**
+ * The same socket without the wire contract's event types (socket.io's default event map),
+ * for tests that send events or payloads outside the contract on purpose; its acks are untyped.
+ */
+export function untyped(socket: object): Socket {
+  return socket as Socket;
+}
 interface Listenable {
   once(event: string, fn: (...args: unknown[]) => void): unknown;
   off(event: string, fn?: (...args: unknown[]) => void): unknown;

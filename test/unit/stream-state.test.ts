@@ -15,9 +15,9 @@ describe("TurnStreamState", () => {
     const envs = words.map((w, i) => env(i + 1, w));
     // Envelopes the snapshot already covers may still arrive (duplicates); later ones arrive in order.
     const stream = [...envs.slice(0, j).filter((e) => e.seq > k || e.seq <= k), ...envs.slice(j)];
-    stream.slice(0, j).forEach((e) => s.apply(e));
+    for (const e of stream.slice(0, j)) s.apply(e);
     s.applySnapshot(snap(k, words.slice(0, k).join("")));
-    stream.slice(j).forEach((e) => s.apply(e));
+    for (const e of stream.slice(j)) s.apply(e);
     expect(s.text()).toBe(full);
   });
 
