@@ -60,13 +60,23 @@ export function asyncApiDocument(): Record<string, unknown> {
     messages[m] = { name, title: name, summary: e.summary, payload: outputs.schemas[`${key(name)}.event`] };
     for (const ns of e.namespaces) {
       const channel = channelOf[ns];
-      operations[`${channel}.${key(name)}`] = { action: "send", channel: { $ref: `#/channels/${channel}` }, summary: e.summary, messages: [inChannel(channel, m)] };
+      operations[`${channel}.${key(name)}`] = {
+        action: "send",
+        channel: { $ref: `#/channels/${channel}` },
+        summary: e.summary,
+        messages: [inChannel(channel, m)],
+      };
     }
   }
   for (const r of requests) {
     const m = key(r.name);
     messages[m] = { name: r.name, title: r.name, summary: r.summary, payload: inputs.schemas[`${m}.payload`] };
-    messages[`${m}_ack`] = { name: `${r.name} ack`, title: `${r.name} ack`, summary: `The acknowledgement of ${r.name}.`, payload: outputs.schemas[`${m}.ack`] };
+    messages[`${m}_ack`] = {
+      name: `${r.name} ack`,
+      title: `${r.name} ack`,
+      summary: `The acknowledgement of ${r.name}.`,
+      payload: outputs.schemas[`${m}.ack`],
+    };
     for (const ns of r.namespaces) {
       const channel = channelOf[ns as keyof typeof channelOf];
       operations[`${channel}.${m}`] = {

@@ -69,12 +69,8 @@ export interface CommandSpec<I extends z.ZodObject = z.ZodObject, O extends z.Zo
 
 type WithKey<I extends z.ZodObject> = z.ZodObject<I["shape"] & { idempotency_key: typeof idempotencyKey }, z.core.$strict>;
 
-function command<I extends z.ZodObject, O extends z.ZodType>(
-  d: CommandDefinition<I, O> & { idempotent: false },
-): CommandSpec<I, O>;
-function command<I extends z.ZodObject, O extends z.ZodType>(
-  d: CommandDefinition<I, O> & { method: "GET" },
-): CommandSpec<I, O>;
+function command<I extends z.ZodObject, O extends z.ZodType>(d: CommandDefinition<I, O> & { idempotent: false }): CommandSpec<I, O>;
+function command<I extends z.ZodObject, O extends z.ZodType>(d: CommandDefinition<I, O> & { method: "GET" }): CommandSpec<I, O>;
 function command<I extends z.ZodObject, O extends z.ZodType>(d: CommandDefinition<I, O>): CommandSpec<WithKey<I>, O>;
 function command(d: CommandDefinition<z.ZodObject, z.ZodType>): CommandSpec {
   const pathParams = [...d.path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!);

@@ -9,9 +9,7 @@ export const MAX_LABELS = 50;
 export const LABEL_KEY_RE = /^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/;
 export const labelKeySchema = text({ min: 1, max: 64 }).regex(LABEL_KEY_RE, "label keys start with a letter or digit, then letters, digits, . _ / -");
 export const labelValueSchema = text({ min: 1, max: 256 });
-export const labelsSchema = z
-  .record(labelKeySchema, labelValueSchema)
-  .refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+export const labelsSchema = z.record(labelKeySchema, labelValueSchema).refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
 export type Labels = z.infer<typeof labelsSchema>;
 
 // ---- Dynamic (client-executed) tools, declared at chat creation.
@@ -133,9 +131,7 @@ export const diffStatusSchema = z
   .strict();
 export type DiffStatusInput = z.infer<typeof diffStatusSchema>;
 
-export const promptsQuerySchema = z
-  .object({ limit: intParam({ max: 2000 }).default(0) })
-  .strict();
+export const promptsQuerySchema = z.object({ limit: intParam({ max: 2000 }).default(0) }).strict();
 
 /** Chat list filters (`GET /chats`, `chat:list`). */
 const labelFilter = text({ max: 64 + 1 + 256 })
@@ -150,7 +146,9 @@ export const listChatsQuerySchema = z
     label: z
       .union([labelFilter, z.array(labelFilter).max(50)])
       .optional()
-      .transform((v) => Object.fromEntries(v === undefined ? [] : Array.isArray(v[0]) ? (v as (readonly [string, string])[]) : [v as readonly [string, string]])),
+      .transform((v) =>
+        Object.fromEntries(v === undefined ? [] : Array.isArray(v[0]) ? (v as (readonly [string, string])[]) : [v as readonly [string, string]]),
+      ),
     limit: intParam({ min: 1, max: MAX_CHAT_PAGE }).optional(),
     /** `next_cursor` of the previous page; opaque. */
     after: text({ max: 1024 }).optional(),

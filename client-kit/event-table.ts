@@ -17,7 +17,8 @@ export interface EventSpec<P extends z.ZodType = z.ZodType> {
 const event = <P extends z.ZodType>(e: EventSpec<P>) => e;
 const watch = [namespaces.chats] as const;
 const chat = [namespaces.chat] as const;
-const watchChange = (what: string) => event({ namespaces: watch, summary: `A chat's ${what} changed: the whole committed chat.`, payload: out.chatWatchEventSchema });
+const watchChange = (what: string) =>
+  event({ namespaces: watch, summary: `A chat's ${what} changed: the whole committed chat.`, payload: out.chatWatchEventSchema });
 
 export const serverEvents = {
   "chat:created": event({ namespaces: watch, summary: "A chat (or sub-agent chat) was created.", payload: out.chatWatchEventSchema }),
@@ -26,14 +27,26 @@ export const serverEvents = {
   "chat:labels": watchChange("labels"),
   "chat:pin_order": watchChange("pin order (sent for every chat a pin change moved)"),
   "chat:model_config": watchChange("model config"),
-  "chat:diff_status": event({ namespaces: watch, summary: "A chat's diff status (pull request) changed; carries diff_status.", payload: out.diffStatusWatchEventSchema }),
+  "chat:diff_status": event({
+    namespaces: watch,
+    summary: "A chat's diff status (pull request) changed; carries diff_status.",
+    payload: out.diffStatusWatchEventSchema,
+  }),
   "chat:archived": watchChange("archived flag (archived)"),
   "chat:unarchived": watchChange("archived flag (unarchived)"),
   "chat:deleted": event({ namespaces: watch, summary: "A chat was deleted: the last committed state.", payload: out.chatWatchEventSchema }),
   "chat:summary": watchChange("last turn summary"),
   "chat:unread": event({ namespaces: watch, summary: "A chat gained or lost unread messages.", payload: out.unreadEventSchema }),
-  notification: event({ namespaces: watch, summary: "A new notification for this user (turn ended or failed, auto-archive digest).", payload: out.notificationViewSchema }),
-  "message:part": event({ namespaces: chat, summary: "One streamed delta of the running turn; seq starts at 1 per turn, no gaps.", payload: out.streamEnvelopeSchema }),
+  notification: event({
+    namespaces: watch,
+    summary: "A new notification for this user (turn ended or failed, auto-archive digest).",
+    payload: out.notificationViewSchema,
+  }),
+  "message:part": event({
+    namespaces: chat,
+    summary: "One streamed delta of the running turn; seq starts at 1 per turn, no gaps.",
+    payload: out.streamEnvelopeSchema,
+  }),
   "message:done": event({ namespaces: chat, summary: "Messages were persisted (a finished step).", payload: out.messagesDoneEventSchema }),
   status: event({ namespaces: chat, summary: "The joined chat's status changed.", payload: out.statusEventSchema }),
   "queue:updated": event({ namespaces: chat, summary: "The joined chat's queue changed: the whole queue.", payload: out.queueUpdatedEventSchema }),
@@ -60,6 +73,11 @@ export const socketRequests = {
     payload: z.object({}).strict().optional(),
     result: out.sessionInfoSchema,
   },
-  join: { namespaces: chat, summary: "Subscribe to one chat: the ack is its snapshot, then the live tail follows.", payload: joinSchema, result: out.joinSnapshotSchema },
+  join: {
+    namespaces: chat,
+    summary: "Subscribe to one chat: the ack is its snapshot, then the live tail follows.",
+    payload: joinSchema,
+    result: out.joinSnapshotSchema,
+  },
   leave: { namespaces: chat, summary: "Unsubscribe from a chat.", payload: leaveSchema, result: out.leaveResultSchema },
 } as const;

@@ -88,5 +88,8 @@ export function toJsonSchemas<K extends string>(
 /** The component names a schema refers to. */
 function referenced(schema: unknown): string[] {
   const prefix = componentRef("");
-  return [...JSON.stringify(schema).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!).filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
+  return [...JSON.stringify(schema).matchAll(/"\$ref":"([^"]+)"/g)]
+    .map((m) => m[1]!)
+    .filter((r) => r.startsWith(prefix))
+    .map((r) => r.slice(prefix.length));
 }

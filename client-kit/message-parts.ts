@@ -41,7 +41,10 @@ const inputText = text({ max: MAX_INPUT_TEXT });
 export const inputContentSchema = z
   .union([
     inputText.transform((t): TextPart[] => [{ type: "text", text: t }]),
-    z.array(z.object({ type: z.literal("text"), text: inputText }).strict()).min(1).max(50),
+    z
+      .array(z.object({ type: z.literal("text"), text: inputText }).strict())
+      .min(1)
+      .max(50),
   ])
   .refine((parts) => parts.some((p) => p.text.trim() !== ""), "message has no text (it is empty or only whitespace)")
   .transform((parts): MessagePart[] => parts);

@@ -23,14 +23,16 @@ function errorResponses(spec: CommandSpec): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].sort(([a], [b]) => a - b).map(([status, list]) => [
-      String(status),
-      {
-        description: `error.code: ${list.join(", ")}`,
-        content: { "application/json": { schema: { $ref: componentRef("ErrorBody") } } },
-        ...(status === 503 ? { headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } } } : {}),
-      },
-    ]),
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, list]) => [
+        String(status),
+        {
+          description: `error.code: ${list.join(", ")}`,
+          content: { "application/json": { schema: { $ref: componentRef("ErrorBody") } } },
+          ...(status === 503 ? { headers: { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } } } : {}),
+        },
+      ]),
   );
 }
 
@@ -64,7 +66,16 @@ function operation(name: CommandName, input: JsonSchema, output: JsonSchema): Re
     String(status),
     {
       description,
-      ...(spec.idempotent ? { headers: { "Idempotent-Replayed": { description: "`true` when this is the stored result of an earlier request with the same key.", schema: { type: "string", enum: ["true"] } } } } : {}),
+      ...(spec.idempotent
+        ? {
+            headers: {
+              "Idempotent-Replayed": {
+                description: "`true` when this is the stored result of an earlier request with the same key.",
+                schema: { type: "string", enum: ["true"] },
+              },
+            },
+          }
+        : {}),
       ...(status === 204 ? {} : { content: { "application/json": { schema: output } } }),
     },
   ];
@@ -85,7 +96,10 @@ function operation(name: CommandName, input: JsonSchema, output: JsonSchema): Re
 
 /** The whole document. Pure: the same table gives the same document. */
 export function openApiDocument(opts: { serverUrl?: string } = {}): Record<string, unknown> {
-  const inputs = toJsonSchemas<string>(Object.fromEntries(commandNames.map((n) => [`${operationId(n)}.input`, commands[n].input])), { io: "input", target: "draft-2020-12" });
+  const inputs = toJsonSchemas<string>(Object.fromEntries(commandNames.map((n) => [`${operationId(n)}.input`, commands[n].input])), {
+    io: "input",
+    target: "draft-2020-12",
+  });
   const outputs = toJsonSchemas<string>(
     { ...Object.fromEntries(commandNames.map((n) => [`${operationId(n)}.result`, commands[n].output])), health: healthSchema, readiness: readinessSchema },
     { io: "output", target: "draft-2020-12" },
@@ -112,7 +126,8 @@ export function openApiDocument(opts: { serverUrl?: string } = {}): Record<strin
     info: {
       title: "Switchboard",
       version: `${PROTOCOL_VERSION}.0.0`,
-      description: "REST fallback of the Switchboard API. Every operation is also a Socket.IO command (see asyncapi.json); errors are `{ error: { code, message, details? } }`.",
+      description:
+        "REST fallback of the Switchboard API. Every operation is also a Socket.IO command (see asyncapi.json); errors are `{ error: { code, message, details? } }`.",
     },
     servers: [{ url: opts.serverUrl ?? "/" }],
     security: [{ bearer: [] }],

@@ -54,13 +54,11 @@ export type ConnectErrorMessage = (typeof connectErrors)[keyof typeof connectErr
 /** `err.data` of a server-sent `connect_error`. */
 export type ConnectErrorData = z.output<typeof connectErrorDataSchema>;
 
-
 /** Every acknowledgement: `{ ok: true, data }` or `{ ok: false, error }`. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 export type AckCallback<T> = (ack: Ack<T>) => void;
 
 export type SessionInfo = z.output<typeof sessionInfoSchema>;
-
 
 // ---- Live turn stream (the /chat namespace delivers these; src/chats/stream publishes them)
 
@@ -127,7 +125,9 @@ export type ServerToClientEvents = { [E in keyof typeof serverEvents]: (payload:
 
 type Requests = typeof socketRequests;
 /** The socket requests that are not commands (session:info, join, leave), from the event table. */
-export type SocketRequestEvents = { [R in keyof Requests]: (payload: z.input<Requests[R]["payload"]>, ack: AckCallback<z.output<Requests[R]["result"]>>) => void };
+export type SocketRequestEvents = {
+  [R in keyof Requests]: (payload: z.input<Requests[R]["payload"]>, ack: AckCallback<z.output<Requests[R]["result"]>>) => void;
+};
 
 /** Everything a client may emit: every command of the table and the socket requests. */
 export interface ClientToServerEvents extends CommandEvents, SocketRequestEvents {}

@@ -222,7 +222,11 @@ export const streamDeltaSchema = z.discriminatedUnion("type", [
    * runner always sends it; it is optional because the stream bus also carries turn-ends
    * published without one (its contract tests do).
    */
-  z.strictObject({ type: z.literal("turn-end"), status: z.union([chatStatusSchema, z.literal("abandoned")]), finish_reason: finishReasonSchema.nullable().optional() }),
+  z.strictObject({
+    type: z.literal("turn-end"),
+    status: z.union([chatStatusSchema, z.literal("abandoned")]),
+    finish_reason: finishReasonSchema.nullable().optional(),
+  }),
 ]);
 
 /** `message:part`: one delta with its place in the turn. `seq` starts at 1 per turn, no gaps. */
@@ -412,7 +416,10 @@ export const apiKeyViewSchema = z.strictObject({
 /** GET /api-keys: newest first. */
 export const apiKeyListSchema = z.strictObject({ api_keys: z.array(apiKeyViewSchema) });
 /** POST /api-keys: the key, with its secret this once. */
-export const createdApiKeySchema = z.strictObject({ ...apiKeyViewSchema.shape, key: z.string().meta({ description: "The secret key: returned only here, never again." }) });
+export const createdApiKeySchema = z.strictObject({
+  ...apiKeyViewSchema.shape,
+  key: z.string().meta({ description: "The secret key: returned only here, never again." }),
+});
 
 /** A model provider. Its central key is never returned: `has_api_key` says whether one is set. */
 export const providerViewSchema = z.strictObject({

@@ -167,11 +167,12 @@ class BullmqQueueDriver implements QueueDriver {
 
     const connection = this.#redis(`worker:${queue}`);
     // Three parameters: BullMQ only passes a signal to processors that declare it.
-    const worker = new Worker<D>(
-      queue,
-      (job, token, signal) => this.#process(queue, processor, job, token, signal),
-      { connection, prefix: this.#prefix, concurrency, ...(this.#lockDurationMs ? { lockDuration: this.#lockDurationMs } : {}) },
-    );
+    const worker = new Worker<D>(queue, (job, token, signal) => this.#process(queue, processor, job, token, signal), {
+      connection,
+      prefix: this.#prefix,
+      concurrency,
+      ...(this.#lockDurationMs ? { lockDuration: this.#lockDurationMs } : {}),
+    });
     worker.on("completed", (job) => {
       const now = Date.now();
       this.#events.emit("completed", {

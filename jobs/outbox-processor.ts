@@ -10,7 +10,6 @@ import type { ClaimedOutboxRow, OutboxRef, OutboxStore } from "../src/events/out
 import { JobHandedBackError, isUnrecoverable, type Job, type Processor } from "./queue-driver.ts";
 import type { OutboxJob, Queues } from "./queue-specs.ts";
 
-
 /** What a run knows about itself. */
 export interface OutboxRun {
   /** 1-based. */
@@ -45,15 +44,13 @@ export function createOutboxDispatcher(queues: Queues, logger: Logger): OutboxDi
           logger.error({ queue: ref.queue, outboxId: ref.id }, "outbox row names no outbox queue; left for an operator");
           return false;
         }
-        return queues
-          .add(ref.queue, { outboxId: ref.id, run: ref.attempts }, ref.delayMs ? { delayMs: ref.delayMs } : {})
-          .then(
-            (r) => !r.deduplicated,
-            (err: unknown) => {
-              logger.debug({ err, queue: ref.queue, outboxId: ref.id }, "outbox job not enqueued; the recovery sweep will");
-              return false;
-            },
-          );
+        return queues.add(ref.queue, { outboxId: ref.id, run: ref.attempts }, ref.delayMs ? { delayMs: ref.delayMs } : {}).then(
+          (r) => !r.deduplicated,
+          (err: unknown) => {
+            logger.debug({ err, queue: ref.queue, outboxId: ref.id }, "outbox job not enqueued; the recovery sweep will");
+            return false;
+          },
+        );
       }),
     );
     return added.filter(Boolean).length;

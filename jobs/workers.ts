@@ -120,7 +120,8 @@ export function createTurnWaker(queues: Queues, logger?: Logger, redis?: Pick<Re
 /** Promotion jobs are keyed by chat and version, like turn jobs; a lost one is re-requested by the recovery sweep. */
 export function createPromotionRequester(queues: Queues, logger?: Logger, redis?: Pick<RedisHealth, "unavailable">) {
   const warn = quietDuringOutage(logger, redis);
-  return (chat: { id: string; version: number }) => addBounded(() => queues.add("promotions", { chatId: chat.id, version: chat.version }), warn, { queue: "promotions", chatId: chat.id });
+  return (chat: { id: string; version: number }) =>
+    addBounded(() => queues.add("promotions", { chatId: chat.id, version: chat.version }), warn, { queue: "promotions", chatId: chat.id });
 }
 
 export function newWorkerId(): string {
@@ -183,8 +184,12 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   deps.events.on("event", onCommitted);
   const outboxLog = log.child({ component: "outbox" });
   queues.work("titles", createOutboxProcessor(outbox, titleWork(deps.texts), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
-  queues.work("summaries", createOutboxProcessor(outbox, summaryWork(deps.texts, deps.turnFinished, outboxLog), dispatch, outboxLog, deps.metrics), { concurrency: 4 });
-  queues.work("webhooks", createOutboxProcessor(outbox, webhookWork(deps.webhooks, deps.webhookBackoffMs, deps.metrics), dispatch, outboxLog, deps.metrics), { concurrency: 8 });
+  queues.work("summaries", createOutboxProcessor(outbox, summaryWork(deps.texts, deps.turnFinished, outboxLog), dispatch, outboxLog, deps.metrics), {
+    concurrency: 4,
+  });
+  queues.work("webhooks", createOutboxProcessor(outbox, webhookWork(deps.webhooks, deps.webhookBackoffMs, deps.metrics), dispatch, outboxLog, deps.metrics), {
+    concurrency: 8,
+  });
 
   queues.driver.on("failed", (e) => {
     // Message only: job data holds ids.

@@ -26,7 +26,10 @@ const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   REDIS_URL: redisUrl.optional(),
   // Namespaces every Redis key and channel, so deployments can share one Redis.
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)").default("switchboard"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (at most 64)")
+    .default("switchboard"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   // 32 bytes as 64 hex chars or base64; generated into DATA_DIR when unset.
   SECRET_KEY: z
@@ -135,6 +138,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoArchiveLimit: e.AUTO_ARCHIVE_LIMIT,
     metricsToken: e.METRICS_TOKEN,
     notificationRetentionDays: e.NOTIFICATION_RETENTION_DAYS,
-    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, attempts: e.WEBHOOK_ATTEMPTS, backoffMs: e.WEBHOOK_BACKOFF_MS, allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
+    webhook: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      attempts: e.WEBHOOK_ATTEMPTS,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    },
   };
 }

@@ -58,22 +58,64 @@ export function createMetrics(queues: QueueDriver): Metrics {
     labelNames: ["queue", "final"],
     registers,
   });
-  const jobDuration = new Histogram({ name: "switchboard_job_duration_seconds", help: "Run time of completed jobs", labelNames: ["queue"], buckets: TURN_BUCKETS, registers });
+  const jobDuration = new Histogram({
+    name: "switchboard_job_duration_seconds",
+    help: "Run time of completed jobs",
+    labelNames: ["queue"],
+    buckets: TURN_BUCKETS,
+    registers,
+  });
   queues.on("completed", (e) => {
     jobsCompleted.inc({ queue: e.queue });
     jobDuration.observe({ queue: e.queue }, e.durationMs / 1000);
   });
   queues.on("failed", (e) => jobsFailed.inc({ queue: e.queue, final: String(!e.willRetry) }));
 
-  const streamFailures = new Counter({ name: "switchboard_stream_publish_failures_total", help: "Live stream deltas not delivered (the turn went on and persisted)", registers });
-  const redisErrors = new Counter({ name: "switchboard_redis_errors_total", help: "Redis connection errors, by connection (an outage is logged once, counted here)", labelNames: ["connection"], registers });
+  const streamFailures = new Counter({
+    name: "switchboard_stream_publish_failures_total",
+    help: "Live stream deltas not delivered (the turn went on and persisted)",
+    registers,
+  });
+  const redisErrors = new Counter({
+    name: "switchboard_redis_errors_total",
+    help: "Redis connection errors, by connection (an outage is logged once, counted here)",
+    labelNames: ["connection"],
+    registers,
+  });
   const turns = new Counter({ name: "switchboard_turns_total", help: "Turns ended in this process, by outcome", labelNames: ["outcome"], registers });
   const turnErrors = new Counter({ name: "switchboard_turn_errors_total", help: "Turns that ended in error, by error kind", labelNames: ["kind"], registers });
-  const turnDuration = new Histogram({ name: "switchboard_turn_duration_seconds", help: "Acquisition to end of a turn", labelNames: ["outcome"], buckets: TURN_BUCKETS, registers });
-  const firstToken = new Histogram({ name: "switchboard_turn_first_token_seconds", help: "Acquisition to the first streamed text or reasoning delta", buckets: FIRST_TOKEN_BUCKETS, registers });
-  const webhooks = new Counter({ name: "switchboard_webhook_deliveries_total", help: "Webhook delivery attempts by outcome", labelNames: ["outcome"], registers });
-  const httpRequests = new Counter({ name: "switchboard_http_requests_total", help: "HTTP requests by route pattern and status", labelNames: ["method", "route", "status"], registers });
-  const httpDuration = new Histogram({ name: "switchboard_http_request_duration_seconds", help: "HTTP request duration by route pattern", labelNames: ["method", "route"], buckets: HTTP_BUCKETS, registers });
+  const turnDuration = new Histogram({
+    name: "switchboard_turn_duration_seconds",
+    help: "Acquisition to end of a turn",
+    labelNames: ["outcome"],
+    buckets: TURN_BUCKETS,
+    registers,
+  });
+  const firstToken = new Histogram({
+    name: "switchboard_turn_first_token_seconds",
+    help: "Acquisition to the first streamed text or reasoning delta",
+    buckets: FIRST_TOKEN_BUCKETS,
+    registers,
+  });
+  const webhooks = new Counter({
+    name: "switchboard_webhook_deliveries_total",
+    help: "Webhook delivery attempts by outcome",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const httpRequests = new Counter({
+    name: "switchboard_http_requests_total",
+    help: "HTTP requests by route pattern and status",
+    labelNames: ["method", "route", "status"],
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: "switchboard_http_request_duration_seconds",
+    help: "HTTP request duration by route pattern",
+    labelNames: ["method", "route"],
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
 
   let socketCounts: () => Record<string, number> = () => ({});
   new Gauge({

@@ -121,7 +121,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       redis = createRedis(config.redisUrl, "main", redisHealth);
       adapterRedis = createRedis(config.redisUrl, "socket-adapter", redisHealth);
       await Promise.all([redis.connect(), adapterRedis.connect()]);
-      cleanup.push(async () => redis!.quit(), async () => adapterRedis!.quit());
+      cleanup.push(
+        async () => redis!.quit(),
+        async () => adapterRedis!.quit(),
+      );
     }
 
     const events = new ChatEvents();
@@ -225,10 +228,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       jsonBodyLimit: config.jsonBodyLimit,
       metrics,
       metricsToken: config.metricsToken,
-      readiness: [
-        { name: "database", check: () => db.ping() },
-        ...(redis ? [{ name: "redis", check: () => redis.ping() }] : []),
-      ],
+      readiness: [{ name: "database", check: () => db.ping() }, ...(redis ? [{ name: "redis", check: () => redis.ping() }] : [])],
     });
     const httpServer = createServer(app);
     answerClientErrors(httpServer);

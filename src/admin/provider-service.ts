@@ -88,27 +88,30 @@ export class ProviderService {
   async updateProvider(p: Principal, id: string, input: UpdateProvider): Promise<ProviderView> {
     requireAdmin(p);
     await this.ownProvider(p, id);
-    const row = await this.prisma.$transaction(async (tx) => {
-      const row = await tx.aiProvider.update({
-        where: { id },
-        data: {
-          ...(input.name !== undefined && { name: input.name }),
-          ...(input.base_url !== undefined && { baseUrl: input.base_url }),
-          // null clears the key; a string replaces it; absent leaves it.
-          ...(input.api_key !== undefined && { apiKeyEncrypted: input.api_key === null ? null : this.secrets.encrypt(input.api_key) }),
-          ...(input.require_user_key !== undefined && { requireUserKey: input.require_user_key }),
-          ...(input.allow_user_key !== undefined && { allowUserKey: input.allow_user_key }),
-          ...(input.use_responses_api !== undefined && { useResponsesApi: input.use_responses_api }),
-          ...(input.store_responses !== undefined && { storeResponses: input.store_responses }),
-          ...(input.enabled !== undefined && { enabled: input.enabled }),
-        },
+    const row = await this.prisma
+      .$transaction(async (tx) => {
+        const row = await tx.aiProvider.update({
+          where: { id },
+          data: {
+            ...(input.name !== undefined && { name: input.name }),
+            ...(input.base_url !== undefined && { baseUrl: input.base_url }),
+            // null clears the key; a string replaces it; absent leaves it.
+            ...(input.api_key !== undefined && { apiKeyEncrypted: input.api_key === null ? null : this.secrets.encrypt(input.api_key) }),
+            ...(input.require_user_key !== undefined && { requireUserKey: input.require_user_key }),
+            ...(input.allow_user_key !== undefined && { allowUserKey: input.allow_user_key }),
+            ...(input.use_responses_api !== undefined && { useResponsesApi: input.use_responses_api }),
+            ...(input.store_responses !== undefined && { storeResponses: input.store_responses }),
+            ...(input.enabled !== undefined && { enabled: input.enabled }),
+          },
+        });
+        // A usable real provider with enabled models: the organization has a real model.
+        if (row.kind !== "echo" && row.enabled && (await tx.modelConfig.count({ where: { providerId: id, enabled: true } })))
+          await echoYields(tx, p.organizationId);
+        return row;
+      })
+      .catch((e: unknown) => {
+        throw uniqueToConflict(e, `a provider with that name already exists`);
       });
-      // A usable real provider with enabled models: the organization has a real model.
-      if (row.kind !== "echo" && row.enabled && (await tx.modelConfig.count({ where: { providerId: id, enabled: true } }))) await echoYields(tx, p.organizationId);
-      return row;
-    }).catch((e: unknown) => {
-      throw uniqueToConflict(e, `a provider with that name already exists`);
-    });
     return providerView(row);
   }
 
@@ -120,29 +123,31 @@ export class ProviderService {
   async createModel(p: Principal, input: CreateModelConfig): Promise<ModelConfigView> {
     requireAdmin(p);
     const provider = await this.ownProvider(p, input.provider_id, "unprocessable");
-    const row = await this.prisma.$transaction(async (tx) => {
-      // One default and one quick-generation model per organization: taking either clears the previous holder.
-      await takeOver(tx, p.organizationId, input);
-      const row = await tx.modelConfig.create({
-        data: {
-          organizationId: p.organizationId,
-          providerId: input.provider_id,
-          model: input.model,
-          displayName: input.display_name ?? input.model,
-          contextLimit: input.context_limit,
-          enabled: input.enabled ?? true,
-          isDefault: input.is_default ?? false,
-          quickGeneration: input.quick_generation ?? false,
-          inputPriceMicrosPerMtok: input.input_price_micros_per_mtok ?? null,
-          outputPriceMicrosPerMtok: input.output_price_micros_per_mtok ?? null,
-          cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok ?? null,
-          cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok ?? null,
-          options: (input.options ?? {}) as Prisma.InputJsonValue,
-        },
-      });
-      if (provider.kind !== "echo" && provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
-      return row;
-    }).catch(markRace);
+    const row = await this.prisma
+      .$transaction(async (tx) => {
+        // One default and one quick-generation model per organization: taking either clears the previous holder.
+        await takeOver(tx, p.organizationId, input);
+        const row = await tx.modelConfig.create({
+          data: {
+            organizationId: p.organizationId,
+            providerId: input.provider_id,
+            model: input.model,
+            displayName: input.display_name ?? input.model,
+            contextLimit: input.context_limit,
+            enabled: input.enabled ?? true,
+            isDefault: input.is_default ?? false,
+            quickGeneration: input.quick_generation ?? false,
+            inputPriceMicrosPerMtok: input.input_price_micros_per_mtok ?? null,
+            outputPriceMicrosPerMtok: input.output_price_micros_per_mtok ?? null,
+            cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok ?? null,
+            cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok ?? null,
+            options: (input.options ?? {}) as Prisma.InputJsonValue,
+          },
+        });
+        if (provider.kind !== "echo" && provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
+        return row;
+      })
+      .catch(markRace);
     return modelView(row);
   }
 
@@ -150,27 +155,29 @@ export class ProviderService {
     requireAdmin(p);
     const existing = await this.prisma.modelConfig.findFirst({ where: { id, organizationId: p.organizationId }, include: { provider: true } });
     if (!existing) throw new AppError("not_found", "model config not found");
-    const row = await this.prisma.$transaction(async (tx) => {
-      await takeOver(tx, p.organizationId, input, id);
-      const row = await tx.modelConfig.update({
-        where: { id },
-        data: {
-          ...(input.model !== undefined && { model: input.model }),
-          ...(input.display_name !== undefined && { displayName: input.display_name }),
-          ...(input.context_limit !== undefined && { contextLimit: input.context_limit }),
-          ...(input.enabled !== undefined && { enabled: input.enabled }),
-          ...(input.is_default !== undefined && { isDefault: input.is_default }),
-          ...(input.quick_generation !== undefined && { quickGeneration: input.quick_generation }),
-          ...(input.input_price_micros_per_mtok !== undefined && { inputPriceMicrosPerMtok: input.input_price_micros_per_mtok }),
-          ...(input.output_price_micros_per_mtok !== undefined && { outputPriceMicrosPerMtok: input.output_price_micros_per_mtok }),
-          ...(input.cache_read_price_micros_per_mtok !== undefined && { cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok }),
-          ...(input.cache_creation_price_micros_per_mtok !== undefined && { cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok }),
-          ...(input.options !== undefined && { options: input.options as Prisma.InputJsonValue }),
-        },
-      });
-      if (existing.provider.kind !== "echo" && existing.provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
-      return row;
-    }).catch(markRace);
+    const row = await this.prisma
+      .$transaction(async (tx) => {
+        await takeOver(tx, p.organizationId, input, id);
+        const row = await tx.modelConfig.update({
+          where: { id },
+          data: {
+            ...(input.model !== undefined && { model: input.model }),
+            ...(input.display_name !== undefined && { displayName: input.display_name }),
+            ...(input.context_limit !== undefined && { contextLimit: input.context_limit }),
+            ...(input.enabled !== undefined && { enabled: input.enabled }),
+            ...(input.is_default !== undefined && { isDefault: input.is_default }),
+            ...(input.quick_generation !== undefined && { quickGeneration: input.quick_generation }),
+            ...(input.input_price_micros_per_mtok !== undefined && { inputPriceMicrosPerMtok: input.input_price_micros_per_mtok }),
+            ...(input.output_price_micros_per_mtok !== undefined && { outputPriceMicrosPerMtok: input.output_price_micros_per_mtok }),
+            ...(input.cache_read_price_micros_per_mtok !== undefined && { cacheReadPriceMicrosPerMtok: input.cache_read_price_micros_per_mtok }),
+            ...(input.cache_creation_price_micros_per_mtok !== undefined && { cacheCreationPriceMicrosPerMtok: input.cache_creation_price_micros_per_mtok }),
+            ...(input.options !== undefined && { options: input.options as Prisma.InputJsonValue }),
+          },
+        });
+        if (existing.provider.kind !== "echo" && existing.provider.enabled && row.enabled) await echoYields(tx, p.organizationId);
+        return row;
+      })
+      .catch(markRace);
     return modelView(row);
   }
 
@@ -208,7 +215,12 @@ export class ProviderService {
  * Marking a model default or quick-generation unmarks the organization's previous one
  * (a partial unique index holds each to one), in the caller's transaction.
  */
-async function takeOver(tx: Prisma.TransactionClient, organizationId: string, input: { is_default?: boolean | undefined; quick_generation?: boolean | undefined }, self?: string): Promise<void> {
+async function takeOver(
+  tx: Prisma.TransactionClient,
+  organizationId: string,
+  input: { is_default?: boolean | undefined; quick_generation?: boolean | undefined },
+  self?: string,
+): Promise<void> {
   const others = { organizationId, ...(self ? { NOT: { id: self } } : {}) };
   if (input.is_default) await tx.modelConfig.updateMany({ where: { ...others, isDefault: true }, data: { isDefault: false } });
   if (input.quick_generation) await tx.modelConfig.updateMany({ where: { ...others, quickGeneration: true }, data: { quickGeneration: false } });

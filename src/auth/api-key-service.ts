@@ -19,11 +19,7 @@ const view = (k: Row): ApiKeyView => ({
   revoked_at: k.revokedAt?.toISOString() ?? null,
 });
 
-export async function createApiKey(
-  prisma: PrismaClient,
-  p: Principal,
-  input: { name: string; expires_at?: Date | undefined },
-): Promise<CreatedApiKey> {
+export async function createApiKey(prisma: PrismaClient, p: Principal, input: { name: string; expires_at?: Date | undefined }): Promise<CreatedApiKey> {
   const k = generateApiKey();
   const row = await prisma.apiKey.create({
     data: { userId: p.userId, organizationId: p.organizationId, name: input.name, prefix: k.prefix, keyHash: k.keyHash, expiresAt: input.expires_at ?? null },

@@ -43,7 +43,9 @@ export async function resolveWorkerId(dataDir: string): Promise<string> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  const id = `${hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 64)}-${randomBytes(6).toString("hex")}`;
+  const id = `${hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .slice(0, 64)}-${randomBytes(6).toString("hex")}`;
   await writePrivateFile(file, `${id}\n`);
   return id;
 }

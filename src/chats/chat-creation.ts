@@ -40,7 +40,9 @@ export async function insertChat(db: Db, n: NewChat, events: PendingEvents): Pro
       labels: n.labels ?? {},
       dynamicTools: n.dynamicTools?.length ? (n.dynamicTools as Prisma.InputJsonValue) : Prisma.DbNull,
       systemPrompt: n.systemPrompt ?? null,
-      messages: { create: { role: "user", content: n.content as Prisma.InputJsonValue, createdBy: n.ownerId, apiKeyId: n.apiKeyId, modelConfigId: n.modelConfigId } },
+      messages: {
+        create: { role: "user", content: n.content as Prisma.InputJsonValue, createdBy: n.ownerId, apiKeyId: n.apiKeyId, modelConfigId: n.modelConfigId },
+      },
     },
     include: { messages: true },
   });

@@ -35,7 +35,7 @@ const cursorShape = z
     i: z.uuid(),
   })
   .strict()
-  .refine((c) => (c.r === 0) === (c.p > 0));
+  .refine((c) => (c.r === 0) === c.p > 0);
 type Cursor = z.infer<typeof cursorShape>;
 
 export type ListedChat = ChatDetail;
@@ -107,7 +107,10 @@ export async function listChats(
     prisma.chat.findMany({ where: { id: { in: ids } } }),
     prisma.chat.findMany({ where: { parentChatId: { in: ids }, archived: s.archived }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] }),
   ]);
-  const childUnread = await unreadIds(prisma, children.map((c) => c.id));
+  const childUnread = await unreadIds(
+    prisma,
+    children.map((c) => c.id),
+  );
   const byId = new Map(chats.map((c) => [c.id, c]));
   const listed = page.map((r) => {
     const c = byId.get(r.id)!;
@@ -118,8 +121,7 @@ export async function listChats(
     };
   });
   const last = listed.at(-1);
-  const next_cursor =
-    rows.length > limit && last ? encodeCursor({ r: last.pin_order > 0 ? 0 : 1, p: last.pin_order, u: last.updated_at, i: last.id }) : null;
+  const next_cursor = rows.length > limit && last ? encodeCursor({ r: last.pin_order > 0 ? 0 : 1, p: last.pin_order, u: last.updated_at, i: last.id }) : null;
   return { chats: listed, next_cursor };
 }
 

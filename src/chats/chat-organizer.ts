@@ -69,7 +69,14 @@ export class ChatOrganizer {
     if (wanted === 0) {
       if (current === 0) return [];
       await tx.$executeRaw`UPDATE chats SET pin_order = 0 WHERE id = ${chat.id}::uuid`;
-      return [chat.id, ...ids(await tx.$queryRaw<{ id: string }[]>`UPDATE chats SET pin_order = pin_order - 1 WHERE owner_id = ${owner}::uuid AND pin_order > ${current} RETURNING id`)];
+      return [
+        chat.id,
+        ...ids(
+          await tx.$queryRaw<
+            { id: string }[]
+          >`UPDATE chats SET pin_order = pin_order - 1 WHERE owner_id = ${owner}::uuid AND pin_order > ${current} RETURNING id`,
+        ),
+      ];
     }
     const pinned = await tx.$queryRaw<{ count: number }[]>`
       SELECT count(*)::int AS count FROM chats WHERE owner_id = ${owner}::uuid AND pin_order > 0`;
@@ -82,8 +89,12 @@ export class ChatOrganizer {
     if (target === current) return [];
     const shifted =
       target < current
-        ? await tx.$queryRaw<{ id: string }[]>`UPDATE chats SET pin_order = pin_order + 1 WHERE owner_id = ${owner}::uuid AND pin_order >= ${target} AND pin_order < ${current} RETURNING id`
-        : await tx.$queryRaw<{ id: string }[]>`UPDATE chats SET pin_order = pin_order - 1 WHERE owner_id = ${owner}::uuid AND pin_order > ${current} AND pin_order <= ${target} RETURNING id`;
+        ? await tx.$queryRaw<
+            { id: string }[]
+          >`UPDATE chats SET pin_order = pin_order + 1 WHERE owner_id = ${owner}::uuid AND pin_order >= ${target} AND pin_order < ${current} RETURNING id`
+        : await tx.$queryRaw<
+            { id: string }[]
+          >`UPDATE chats SET pin_order = pin_order - 1 WHERE owner_id = ${owner}::uuid AND pin_order > ${current} AND pin_order <= ${target} RETURNING id`;
     await tx.$executeRaw`UPDATE chats SET pin_order = ${target} WHERE id = ${chat.id}::uuid`;
     return [chat.id, ...ids(shifted)];
   }
@@ -91,7 +102,8 @@ export class ChatOrganizer {
   /** `chat:pin_order` for each chat a pin change moved, read after every write of the transaction (a deleted one has none). */
   private async pinEvents(tx: Tx, moved: string[], events: PendingEvents): Promise<void> {
     if (moved.length === 0) return;
-    for (const row of await tx.chat.findMany({ where: { id: { in: moved } }, orderBy: { pinOrder: "asc" } })) events.add({ type: "chat:pin_order", chat: chatView(row) });
+    for (const row of await tx.chat.findMany({ where: { id: { in: moved } }, orderBy: { pinOrder: "asc" } }))
+      events.add({ type: "chat:pin_order", chat: chatView(row) });
   }
 
   /**
@@ -116,7 +128,11 @@ export class ChatOrganizer {
       const views = rows.map(chatView);
       for (const v of views) events.add({ type: "chat:archived", chat: v });
       // The pinned neighbours move up; the archived chat's own event already says pin_order 0.
-      await this.pinEvents(tx, moved.filter((id) => !ids.includes(id)), events);
+      await this.pinEvents(
+        tx,
+        moved.filter((id) => !ids.includes(id)),
+        events,
+      );
       return { chat: views.find((v) => v.id === chatId) ?? chatView(chat), affected: views };
     });
   }

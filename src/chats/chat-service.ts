@@ -77,7 +77,10 @@ export class ChatService {
   /** Creates a chat directly in its final status (pending, with the first message): one insert. */
   async create(p: Principal, input: CreateChatInput): Promise<{ chat: ChatView; message: MessageView }> {
     const clash = input.dynamic_tools?.find((t) => builtinToolNames.includes(t.name));
-    if (clash) throw new AppError("validation_failed", `dynamic tool "${clash.name}" clashes with a built-in tool`, [{ path: "body.dynamic_tools", message: `"${clash.name}" is a built-in tool` }]);
+    if (clash)
+      throw new AppError("validation_failed", `dynamic tool "${clash.name}" clashes with a built-in tool`, [
+        { path: "body.dynamic_tools", message: `"${clash.name}" is a built-in tool` },
+      ]);
     const model = await modelForMessage(this.db, p.organizationId, input.model_config_id);
     const { chat, message } = await this.mutate((tx, events) =>
       insertChat(
@@ -104,7 +107,10 @@ export class ChatService {
   /** The chat with has_unread and its children (sub-agents), newest first. */
   async get(p: Principal, chatId: string): Promise<ChatDetail> {
     const chat = await findOwnedChat(this.db, p, chatId);
-    const children = await this.db.chat.findMany({ where: { parentChatId: chat.id, archived: chat.archived }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+    const children = await this.db.chat.findMany({
+      where: { parentChatId: chat.id, archived: chat.archived },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    });
     const unread = await this.unreadAmong([chat.id, ...children.map((c) => c.id)]);
     return {
       ...chatView(chat),
@@ -114,7 +120,11 @@ export class ChatService {
   }
 
   /** A page of visible messages, oldest first; `before` pages backwards by message id. */
-  async listMessages(p: Principal, chatId: string, opts: { before?: number | undefined; limit?: number | undefined }): Promise<{ messages: MessageView[]; has_more: boolean }> {
+  async listMessages(
+    p: Principal,
+    chatId: string,
+    opts: { before?: number | undefined; limit?: number | undefined },
+  ): Promise<{ messages: MessageView[]; has_more: boolean }> {
     await findOwnedChat(this.db, p, chatId);
     const limit = opts.limit ?? DEFAULT_PAGE;
     const rows = await this.db.chatMessage.findMany({
@@ -148,7 +158,13 @@ export class ChatService {
         if (queued >= QUEUE_CAP) throw new AppError("queue_full", `the chat already has ${QUEUE_CAP} queued messages`, { limit: QUEUE_CAP });
         // An explicit model is stored as asked; without one the queued message runs on whatever the chat uses then.
         const q = await tx.chatQueuedMessage.create({
-          data: { chatId, content: input.content as Prisma.InputJsonValue, modelConfigId: input.model_config_id ? model.id : null, apiKeyId: p.apiKeyId, createdBy: p.userId },
+          data: {
+            chatId,
+            content: input.content as Prisma.InputJsonValue,
+            modelConfigId: input.model_config_id ? model.id : null,
+            apiKeyId: p.apiKeyId,
+            createdBy: p.userId,
+          },
         });
         const updated = await tx.chat.update({ where: { id: chatId }, data: { updatedAt: new Date() } });
         const queue = (await tx.chatQueuedMessage.findMany({ where: { chatId }, orderBy: { id: "asc" } })).map(queuedMessageView);
@@ -229,7 +245,12 @@ export class ChatService {
    * replaced and the turn reruns from there. A running turn is fenced off by the
    * history_version bump (its writes are refused) and told to stop at once.
    */
-  async edit(p: Principal, chatId: string, messageId: number, input: SendInput): Promise<{ message: MessageView; chat: ChatView; deleted_message_ids: number[] }> {
+  async edit(
+    p: Principal,
+    chatId: string,
+    messageId: number,
+    input: SendInput,
+  ): Promise<{ message: MessageView; chat: ChatView; deleted_message_ids: number[] }> {
     const result = await this.mutate(async (tx, events) => {
       const chat = await lockOwnedChat(tx, p, chatId);
       const status = transition("edit", { status: chat.status as ChatStatus, archived: chat.archived });
@@ -262,7 +283,12 @@ export class ChatService {
       const view = chatView(updated);
       events.add({ type: "chat:status", chat: view });
       if (updated.lastModelConfigId !== chat.lastModelConfigId) events.add({ type: "chat:model_config", chat: view });
-      return { message: messageView(msg), chat: view, deleted_message_ids: later.map((m) => Number(m.id)), wasRunning: chat.status === "running" || chat.status === "interrupting" };
+      return {
+        message: messageView(msg),
+        chat: view,
+        deleted_message_ids: later.map((m) => Number(m.id)),
+        wasRunning: chat.status === "running" || chat.status === "interrupting",
+      };
     });
     if (result.wasRunning) await this.deps.interrupts.interrupt(chatId, result.chat.version);
     await this.deps.turns.wake(result.chat);

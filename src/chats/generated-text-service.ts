@@ -108,7 +108,13 @@ export class GeneratedTextService {
     const signal = cancel ? AbortSignal.any([cancel, timeout]) : timeout;
     let text = "";
     try {
-      for await (const ev of provider.stream({ model: model.model, messages: [{ role: "user", content: [{ type: "text", text: prompt }] }], tools: [], maxOutputTokens: 256, signal })) {
+      for await (const ev of provider.stream({
+        model: model.model,
+        messages: [{ role: "user", content: [{ type: "text", text: prompt }] }],
+        tools: [],
+        maxOutputTokens: 256,
+        signal,
+      })) {
         if (ev.type === "text-delta") text += ev.text;
       }
     } catch (e) {

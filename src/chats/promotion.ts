@@ -31,7 +31,14 @@ export async function promoteQueued(tx: Tx, chat: Chat, queued: ChatQueuedMessag
   }
   const model = await modelForQueued(tx, chat, queued);
   const msg = await tx.chatMessage.create({
-    data: { chatId: chat.id, role: "user", content: queued.content as Prisma.InputJsonValue, createdBy: queued.createdBy, apiKeyId: queued.apiKeyId, modelConfigId: model.id },
+    data: {
+      chatId: chat.id,
+      role: "user",
+      content: queued.content as Prisma.InputJsonValue,
+      createdBy: queued.createdBy,
+      apiKeyId: queued.apiKeyId,
+      modelConfigId: model.id,
+    },
   });
   await tx.chatQueuedMessage.delete({ where: { id: queued.id } });
   const updated = await tx.chat.update({

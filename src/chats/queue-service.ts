@@ -41,7 +41,10 @@ export class QueueService {
       const stale = chat.status === "running" && (!chat.heartbeatAt || Date.now() - chat.heartbeatAt.getTime() > this.deps.staleAfterMs);
       if ((chat.status === "running" && !stale) || chat.status === "interrupting") {
         transition("promote_after_interrupt", state(chat));
-        const updated = await tx.chat.update({ where: { id: chatId }, data: { status: "interrupting", promoteQueuedMessageId: queued.id, updatedAt: new Date() } });
+        const updated = await tx.chat.update({
+          where: { id: chatId },
+          data: { status: "interrupting", promoteQueuedMessageId: queued.id, updatedAt: new Date() },
+        });
         const view = chatView(updated);
         if (chat.status === "running") events.add({ type: "chat:status", chat: view });
         return { chat: view, promoted: "after_interrupt" as const, signal: chat.status === "running" };
@@ -62,7 +65,9 @@ export class QueueService {
    */
   async autoPromote(chatId: string): Promise<ChatView | null> {
     const view = await mutate(this.deps.prisma, this.deps.events, async (tx, events) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM chats WHERE id = ${chatId}::uuid AND status = 'waiting' AND archived = false FOR UPDATE`;
+      const locked = await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT id FROM chats WHERE id = ${chatId}::uuid AND status = 'waiting' AND archived = false FOR UPDATE`;
       if (locked.length === 0) return null;
       const head = await tx.chatQueuedMessage.findFirst({ where: { chatId }, orderBy: { id: "asc" } });
       if (!head) return null;

@@ -17,7 +17,11 @@ export async function pendingToolCalls(db: Db, chatId: string): Promise<ToolCall
     select: { content: true },
   });
   const answered = new Set(
-    later.flatMap((m) => partsOf(m.content).filter((p): p is ToolResultPart => p.type === "tool-result").map((p) => p.tool_call_id)),
+    later.flatMap((m) =>
+      partsOf(m.content)
+        .filter((p): p is ToolResultPart => p.type === "tool-result")
+        .map((p) => p.tool_call_id),
+    ),
   );
   return calls.filter((c) => !answered.has(c.tool_call_id));
 }

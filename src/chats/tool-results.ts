@@ -35,7 +35,11 @@ export class ToolResults {
       const missing = pending.map((c) => c.tool_call_id).filter((id) => !given.includes(id));
       const extra = given.filter((id) => !byId.has(id));
       if (duplicate.length || missing.length || extra.length) {
-        const parts = [missing.length && `missing ${missing.join(", ")}`, extra.length && `unexpected ${extra.join(", ")}`, duplicate.length && `duplicate ${duplicate.join(", ")}`];
+        const parts = [
+          missing.length && `missing ${missing.join(", ")}`,
+          extra.length && `unexpected ${extra.join(", ")}`,
+          duplicate.length && `duplicate ${duplicate.join(", ")}`,
+        ];
         throw new AppError("validation_failed", `tool results must answer exactly the pending calls: ${parts.filter(Boolean).join("; ")}`, {
           missing,
           extra,
@@ -49,10 +53,19 @@ export class ToolResults {
         result: r.output,
         ...(r.is_error ? { is_error: true } : {}),
       }));
-      const msg = await tx.chatMessage.create({ data: { chatId, role: "tool", content: content as Prisma.InputJsonValue, createdBy: p.userId, apiKeyId: p.apiKeyId } });
+      const msg = await tx.chatMessage.create({
+        data: { chatId, role: "tool", content: content as Prisma.InputJsonValue, createdBy: p.userId, apiKeyId: p.apiKeyId },
+      });
       const updated = await tx.chat.update({
         where: { id: chatId },
-        data: { status, requiresActionDeadlineAt: null, historyVersion: { increment: 1 }, generationAttempt: 0, lastActivityAt: msg.createdAt, updatedAt: new Date() },
+        data: {
+          status,
+          requiresActionDeadlineAt: null,
+          historyVersion: { increment: 1 },
+          generationAttempt: 0,
+          lastActivityAt: msg.createdAt,
+          updatedAt: new Date(),
+        },
       });
       const v = chatView(updated);
       events.add({ type: "message:created", chat: v, messages: [messageView(msg)] }, { type: "chat:status", chat: v });
@@ -77,7 +90,10 @@ export class ToolResults {
         if (rows.length === 0) return null; // answered meanwhile, or someone else is on it
         await insertSyntheticResults(tx, id, await pendingToolCalls(tx, id), "Dynamic tool execution timed out");
         const v = chatView(
-          await tx.chat.update({ where: { id }, data: { status: "pending", requiresActionDeadlineAt: null, historyVersion: { increment: 1 }, updatedAt: new Date() } }),
+          await tx.chat.update({
+            where: { id },
+            data: { status: "pending", requiresActionDeadlineAt: null, historyVersion: { increment: 1 }, updatedAt: new Date() },
+          }),
         );
         events.add({ type: "chat:status", chat: v });
         return v;

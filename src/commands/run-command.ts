@@ -64,7 +64,9 @@ function idempotencyKeyOf(input: Record<string, unknown>, call: CommandCall): st
   const beside = validateIdempotencyKey(call.idempotencyKey);
   if (beside !== undefined && inInput !== undefined && beside !== inInput) {
     const where = `${call.sourceOf("idempotency_key")}.idempotency_key`;
-    throw new AppError("validation_failed", "Idempotency-Key header and body idempotency_key differ", [{ path: where, message: "differs from the Idempotency-Key header" }]);
+    throw new AppError("validation_failed", "Idempotency-Key header and body idempotency_key differ", [
+      { path: where, message: "differs from the Idempotency-Key header" },
+    ]);
   }
   return beside ?? inInput;
 }

@@ -126,10 +126,7 @@ interface MigrationRow {
   finished_at: unknown;
 }
 
-export async function migrate(
-  conn: MigrationConnection,
-  opts: { dir?: string; log?: (msg: string) => void } = {},
-): Promise<MigrateResult> {
+export async function migrate(conn: MigrationConnection, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
   // Read the folders before locking: a broken folder should not hold the lock.
   const migrations = await listMigrations(opts.dir);

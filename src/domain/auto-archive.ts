@@ -36,7 +36,12 @@ export function archiveDigest(titles: string[], autoArchiveDays: number, retenti
   const n = titles.length;
   return {
     title: `${n} chat${n === 1 ? "" : "s"} archived`,
-    body: [`${n} chat${n === 1 ? " was" : "s were"} archived after ${autoArchiveDays} day${autoArchiveDays === 1 ? "" : "s"} without activity:`, ...lines, "", fate].join("\n"),
+    body: [
+      `${n} chat${n === 1 ? " was" : "s were"} archived after ${autoArchiveDays} day${autoArchiveDays === 1 ? "" : "s"} without activity:`,
+      ...lines,
+      "",
+      fate,
+    ].join("\n"),
     titles: shown,
     additional,
   };

@@ -35,7 +35,10 @@ export function normalizeTitle(raw: string): string {
 
 /** One line of at most 200 characters; null when blank (a blank summary stores null). */
 export function normalizeSummary(raw: string): string | null {
-  const line = raw.replace(/\s+/g, " ").trim().replace(/^(summary\s*:\s*)/i, "");
+  const line = raw
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/^(summary\s*:\s*)/i, "");
   if (!line) return null;
   return line.length > MAX_SUMMARY_CHARS ? `${line.slice(0, MAX_SUMMARY_CHARS - 1).trimEnd()}…` : line;
 }

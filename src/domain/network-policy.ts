@@ -26,12 +26,7 @@ const extraV6 = [
  * ipaddr.js's range names plus the extras above; "unicast" is the only public one,
  * "invalid" means the text is not an IP address.
  */
-export type AddressRange =
-  | ReturnType<IPv4["range"]>
-  | ReturnType<IPv6["range"]>
-  | (typeof extraV4)[number][1]
-  | (typeof extraV6)[number][1]
-  | "invalid";
+export type AddressRange = ReturnType<IPv4["range"]> | ReturnType<IPv6["range"]> | (typeof extraV4)[number][1] | (typeof extraV6)[number][1] | "invalid";
 
 const v4Nets = extraV4.map(([cidr, name]) => [ipaddr.IPv4.parseCIDR(cidr), name] as const);
 const v6Nets = extraV6.map(([cidr, name]) => [ipaddr.IPv6.parseCIDR(cidr), name] as const);

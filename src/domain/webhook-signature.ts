@@ -15,7 +15,13 @@ export function signWebhook(secret: string, body: string, timestampSec: number):
 }
 
 /** What a receiver runs: true when `header` signs `body` with `secret` within the tolerance. */
-export function verifyWebhook(secret: string, body: string, header: string | undefined, nowSec = Math.floor(Date.now() / 1000), toleranceSec = DEFAULT_TOLERANCE_SEC): boolean {
+export function verifyWebhook(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  nowSec = Math.floor(Date.now() / 1000),
+  toleranceSec = DEFAULT_TOLERANCE_SEC,
+): boolean {
   if (!header) return false;
   const fields = new Map(header.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")).trim(), kv.slice(kv.indexOf("=") + 1).trim()] as const));
   const t = Number(fields.get("t"));

@@ -18,6 +18,8 @@ export function answerClientErrors(server: Server): void {
         : new AppError("bad_request", "malformed HTTP request");
     const body = JSON.stringify(toErrorBody(e));
     const reason = e.status === 431 ? "Request Header Fields Too Large" : "Bad Request";
-    socket.end(`HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${e.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }

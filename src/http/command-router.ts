@@ -45,7 +45,8 @@ function inputOf(spec: CommandSpec, req: Request): Record<string, unknown> {
   const params = req.params as Record<string, string>;
   for (const p of spec.pathParams) {
     // A path id is the path's alone: the same name in the body would be ambiguous.
-    if (p in fields) throw new AppError("validation_failed", `invalid body: ${p} is given by the path`, [{ path: `body.${p}`, message: "is given by the path" }]);
+    if (p in fields)
+      throw new AppError("validation_failed", `invalid body: ${p} is given by the path`, [{ path: `body.${p}`, message: "is given by the path" }]);
   }
   return { ...fields, ...Object.fromEntries(spec.pathParams.map((p) => [p, params[p]])) };
 }

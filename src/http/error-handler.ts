@@ -48,7 +48,10 @@ function fromHttpLayer(err: unknown): AppError | undefined {
     case "entity.too.large":
       return new AppError("payload_too_large", "request body is too large");
     case "encoding.unsupported":
-      return new AppError("unsupported_media_type", `unsupported Content-Encoding${e.encoding ? ` "${e.encoding}"` : ""}: send the body as identity, gzip, deflate or br`);
+      return new AppError(
+        "unsupported_media_type",
+        `unsupported Content-Encoding${e.encoding ? ` "${e.encoding}"` : ""}: send the body as identity, gzip, deflate or br`,
+      );
     case "charset.unsupported":
       return new AppError("unsupported_media_type", "unsupported charset: send JSON as UTF-8");
     case "request.aborted":

@@ -146,11 +146,7 @@ const NETWORK_WORDING = /ECONNRESET|ECONNREFUSED|EPIPE|terminated|other side clo
  * streams network · 400/404/413/422 context_length when the wording says so, else
  * invalid_request · aborts aborted. An LlmError passes through unchanged.
  */
-export function classifyProviderError(
-  err: unknown,
-  provider: string,
-  secrets: readonly (string | null | undefined)[] = [],
-): LlmError {
+export function classifyProviderError(err: unknown, provider: string, secrets: readonly (string | null | undefined)[] = []): LlmError {
   if (err instanceof LlmError) return err;
   const base = { provider, secrets };
 

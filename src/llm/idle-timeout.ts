@@ -55,10 +55,7 @@ export async function* guardStream<T>(opts: StreamGuardOptions, source: GuardedS
     rejectWaiting?.(err);
   };
 
-  const timer = setTimeout(
-    () => interrupt(new LlmError({ kind: "timeout", provider, message: `The provider sent nothing for ${idleMs} ms` })),
-    idleMs,
-  );
+  const timer = setTimeout(() => interrupt(new LlmError({ kind: "timeout", provider, message: `The provider sent nothing for ${idleMs} ms` })), idleMs);
   const touch = () => {
     if (!interruption) timer.refresh();
   };

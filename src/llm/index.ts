@@ -60,9 +60,7 @@ export function createProvider(settings: ProviderSettings, opts: CreateProviderO
         organization: null,
         project: null,
       });
-      return settings.kind === "openai" && settings.useResponsesApi
-        ? new OpenAiResponsesProvider(client, settings)
-        : new OpenAiChatProvider(client, settings);
+      return settings.kind === "openai" && settings.useResponsesApi ? new OpenAiResponsesProvider(client, settings) : new OpenAiChatProvider(client, settings);
     }
   }
 }

@@ -239,7 +239,8 @@ class FunctionCalls {
   }
 
   added(item: { id?: string; call_id: string; name: string; arguments?: string }, outputIndex: number): void {
-    if (!this.#byCallId.has(item.call_id)) this.#byCallId.set(item.call_id, { callId: item.call_id, name: item.name, args: item.arguments ?? "", emitted: false });
+    if (!this.#byCallId.has(item.call_id))
+      this.#byCallId.set(item.call_id, { callId: item.call_id, name: item.name, args: item.arguments ?? "", emitted: false });
     if (item.id) this.#byItemId.set(item.id, item.call_id);
     this.#byIndex.set(outputIndex, item.call_id);
   }

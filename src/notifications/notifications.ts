@@ -64,7 +64,9 @@ export class Notifications {
     if (!row) return null;
     const view = notificationView(row);
     if (row.webhookStatus === "pending") {
-      events.addJobs(await addToOutbox(tx, [{ queue: WEBHOOK_QUEUE, key: `webhook-${row.id}`, data: { notificationId: row.id }, maxAttempts: this.webhookAttempts }]));
+      events.addJobs(
+        await addToOutbox(tx, [{ queue: WEBHOOK_QUEUE, key: `webhook-${row.id}`, data: { notificationId: row.id }, maxAttempts: this.webhookAttempts }]),
+      );
     }
     events.add({ type: "notification", userId: n.userId, notification: view });
     return view;
@@ -98,7 +100,10 @@ export class Notifications {
 
   /** Marks every unread notification read; returns how many changed. */
   async markAllRead(p: Principal): Promise<{ marked: number }> {
-    const { count } = await this.prisma.notification.updateMany({ where: { userId: p.userId, organizationId: p.organizationId, readAt: null }, data: { readAt: new Date() } });
+    const { count } = await this.prisma.notification.updateMany({
+      where: { userId: p.userId, organizationId: p.organizationId, readAt: null },
+      data: { readAt: new Date() },
+    });
     return { marked: count };
   }
 
@@ -111,5 +116,13 @@ export class Notifications {
 }
 
 function rowOf(n: NewNotification) {
-  return { userId: n.userId, organizationId: n.organizationId, chatId: n.chatId ?? null, kind: n.kind, title: n.title, body: n.body, data: (n.data ?? {}) as Prisma.InputJsonValue };
+  return {
+    userId: n.userId,
+    organizationId: n.organizationId,
+    chatId: n.chatId ?? null,
+    kind: n.kind,
+    title: n.title,
+    body: n.body,
+    data: (n.data ?? {}) as Prisma.InputJsonValue,
+  };
 }

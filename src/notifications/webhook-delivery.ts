@@ -81,9 +81,14 @@ export class WebhookDelivery {
     return "delivered";
   }
 
-  private async record(id: string, data: { webhookStatus: "pending" | "delivered" | "failed" | "skipped"; webhookAttempts?: number; webhookLastError?: string | null }): Promise<void> {
+  private async record(
+    id: string,
+    data: { webhookStatus: "pending" | "delivered" | "failed" | "skipped"; webhookAttempts?: number; webhookLastError?: string | null },
+  ): Promise<void> {
     // Best effort: the delivery itself happened (or not) whatever this write does.
-    await this.prisma.notification.updateMany({ where: { id }, data }).catch((err: unknown) => this.logger.warn({ err, notificationId: id }, "webhook status not recorded"));
+    await this.prisma.notification
+      .updateMany({ where: { id }, data })
+      .catch((err: unknown) => this.logger.warn({ err, notificationId: id }, "webhook status not recorded"));
   }
 
   /**
@@ -122,7 +127,11 @@ export class WebhookDelivery {
     return { url: u.webhookUrl, sealedSecret: u.webhookSecretEncrypted };
   }
 
-  private async post({ url, sealedSecret }: Target, d: { event: string; deliveryId: string; attempt: number; body: string }, signal?: AbortSignal): Promise<void> {
+  private async post(
+    { url, sealedSecret }: Target,
+    d: { event: string; deliveryId: string; attempt: number; body: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
     const signature = signWebhook(this.secrets.decrypt(sealedSecret), d.body, Math.floor(Date.now() / 1000));
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let status: number;

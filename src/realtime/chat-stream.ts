@@ -78,7 +78,10 @@ export function registerChatStream(socket: IoSocket, deps: ChatStreamDeps): void
         // the subscription once it settles. The client joins again to get the live stream.
         // The socket stays in the chat's room: status and message events still come.
         abandoned = true;
-        void joining.then((j) => j.unsubscribe(), () => {});
+        void joining.then(
+          (j) => j.unsubscribe(),
+          () => {},
+        );
         joined.set(chat_id, async () => {});
         await deps.chats.markRead(p, chat_id).catch((err) => deps.logger.warn({ err, chat_id }, "read cursor not saved"));
         const state = await deps.chats.joinState(p, chat_id);

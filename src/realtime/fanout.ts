@@ -46,7 +46,13 @@ export function startFanout(io: IoServer, events: ChatEvents): () => void {
     const room = stream.to(rooms.chat(chat.id));
     switch (e.type) {
       case "chat:status":
-        room.emit("status", { ...base(chat), status: chat.status, last_error: chat.last_error, worker_id: chat.worker_id, history_version: chat.history_version });
+        room.emit("status", {
+          ...base(chat),
+          status: chat.status,
+          last_error: chat.last_error,
+          worker_id: chat.worker_id,
+          history_version: chat.history_version,
+        });
         if (chat.status === "error") room.emit("error", { ...base(chat), error: chat.last_error });
         break;
       case "message:created":

@@ -7,11 +7,7 @@ import { Server } from "socket.io";
 import type { IoNamespace, IoServer, IoSocket } from "./types.ts";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { Redis } from "ioredis";
-import {
-  PROTOCOL_VERSION,
-  socketRequests,
-  namespaces,
-} from "../../client-kit/protocol.ts";
+import { PROTOCOL_VERSION, socketRequests, namespaces } from "../../client-kit/protocol.ts";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../log.ts";
 import { handle } from "./handle.ts";

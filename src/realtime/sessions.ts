@@ -49,7 +49,9 @@ export function startSessionLifetime(io: IoServer, deps: SessionLifetimeDeps): S
     for (const s of doomed) {
       // `local` writes the packet now: a plain emit goes through the cluster adapter
       // (a Redis round trip) and would land after the disconnect below.
-      io.of(s.nsp.name).local.to(s.id).emit("session:revoked", { reason: reasons.get(s.data.apiKeyId)! });
+      io.of(s.nsp.name)
+        .local.to(s.id)
+        .emit("session:revoked", { reason: reasons.get(s.data.apiKeyId)! });
     }
     // A namespace disconnect, not close=true: another key's socket on the same connection stays.
     for (const s of doomed) s.disconnect();

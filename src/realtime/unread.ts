@@ -24,7 +24,9 @@ export function startUnreadTracking(io: IoServer, events: ChatEvents, reads: Rea
   const watch = io.of(namespaces.chats);
   const stream = io.of(namespaces.chat);
   const announce = (chat: Chat, has_unread: boolean) =>
-    watch.to(rooms.user(chat.owner_id)).emit("chat:unread", { chat_id: chat.id, updated_at: chat.updated_at, version: chat.version, parent_chat_id: chat.parent_chat_id, has_unread });
+    watch
+      .to(rooms.user(chat.owner_id))
+      .emit("chat:unread", { chat_id: chat.id, updated_at: chat.updated_at, version: chat.version, parent_chat_id: chat.parent_chat_id, has_unread });
 
   const readIfOpen = async (chat: Chat): Promise<boolean> => {
     const open = await stream

@@ -43,7 +43,8 @@ export interface AfterTurnHook {
   afterCommit?(turn: EndedTurnView): Promise<void>;
 }
 
-const restingRoot = ({ chat, how }: { chat: Pick<Chat, "parentChatId" | "status">; how: TurnEndKind }) => how === "ended" && chat.parentChatId === null && chat.status === "waiting";
+const restingRoot = ({ chat, how }: { chat: Pick<Chat, "parentChatId" | "status">; how: TurnEndKind }) =>
+  how === "ended" && chat.parentChatId === null && chat.status === "waiting";
 
 /** A root chat that came to rest gets a one-line summary of the turn (and, from its job, the turn-finished notification). */
 export const summaryHook: AfterTurnHook = {
@@ -52,7 +53,12 @@ export const summaryHook: AfterTurnHook = {
     if (!restingRoot({ chat, how })) return;
     events.addJobs(
       await addToOutbox(tx, [
-        { queue: AFTER_TURN_QUEUES.summaries, key: `summary-${chat.id}-${chat.historyVersion}`, data: { chatId: chat.id, historyVersion: chat.historyVersion }, maxAttempts: GENERATION_ATTEMPTS },
+        {
+          queue: AFTER_TURN_QUEUES.summaries,
+          key: `summary-${chat.id}-${chat.historyVersion}`,
+          data: { chatId: chat.id, historyVersion: chat.historyVersion },
+          maxAttempts: GENERATION_ATTEMPTS,
+        },
       ]),
     );
   },
@@ -63,7 +69,9 @@ export const titleHook: AfterTurnHook = {
   name: "title",
   async inTransaction({ tx, chat, how, events }) {
     if (!restingRoot({ chat, how }) || chat.titleSource !== "fallback") return;
-    events.addJobs(await addToOutbox(tx, [{ queue: AFTER_TURN_QUEUES.titles, key: `title-${chat.id}`, data: { chatId: chat.id }, maxAttempts: GENERATION_ATTEMPTS }]));
+    events.addJobs(
+      await addToOutbox(tx, [{ queue: AFTER_TURN_QUEUES.titles, key: `title-${chat.id}`, data: { chatId: chat.id }, maxAttempts: GENERATION_ATTEMPTS }]),
+    );
   },
 };
 
@@ -104,7 +112,10 @@ export function nextTurnHook(wake: (chat: { id: string; version: number }) => Pr
 }
 
 /** A chat that came to rest with queued messages promotes the oldest. */
-export function promotionHook(hasQueued: (chatId: string) => Promise<boolean>, requestPromotion: (chat: { id: string; version: number }) => Promise<void>): AfterTurnHook {
+export function promotionHook(
+  hasQueued: (chatId: string) => Promise<boolean>,
+  requestPromotion: (chat: { id: string; version: number }) => Promise<void>,
+): AfterTurnHook {
   return {
     name: "promotion",
     async afterCommit({ chat }) {

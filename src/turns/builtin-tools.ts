@@ -16,7 +16,10 @@ export const currentTimeTool: BuiltinTool = {
   },
   async run(args, { now }) {
     const t = now();
-    const zone = typeof args === "object" && args && typeof (args as { time_zone?: unknown }).time_zone === "string" ? (args as { time_zone: string }).time_zone : undefined;
+    const zone =
+      typeof args === "object" && args && typeof (args as { time_zone?: unknown }).time_zone === "string"
+        ? (args as { time_zone: string }).time_zone
+        : undefined;
     if (!zone) return { utc: t.toISOString() };
     try {
       return { utc: t.toISOString(), time_zone: zone, local: t.toLocaleString("sv-SE", { timeZone: zone }).replace(" ", "T") };

@@ -75,7 +75,10 @@ export interface StartRecoveryDeps extends Pick<RecoveryDeps, "store" | "turns" 
 export async function recoverAtStart(deps: StartRecoveryDeps): Promise<void> {
   const own = deps.stableWorkerId ? await deps.store.releaseWorker(deps.stableWorkerId) : { pending: [], stopped: [] };
   if (own.pending.length || own.stopped.length) {
-    deps.logger.warn({ rerun: own.pending.map((c) => c.id), stopped: own.stopped.map((c) => c.id) }, "took back chats this process's previous run left running");
+    deps.logger.warn(
+      { rerun: own.pending.map((c) => c.id), stopped: own.stopped.map((c) => c.id) },
+      "took back chats this process's previous run left running",
+    );
   }
   const pending = deps.queueStartsEmpty ? await deps.store.stalePending(0) : own.pending;
   for (const c of pending) await deps.turns.wake(c);

@@ -41,7 +41,10 @@ export function subAgentTools(parent: Chat, deps: SubAgentDeps): BuiltinTool[] {
         if (typeof prompt !== "string" || !prompt.trim()) return { error: "prompt is required" };
         let modelId = parent.lastModelConfigId;
         if (typeof a.model_config_id === "string") {
-          const m = await deps.prisma.modelConfig.findFirst({ where: { id: a.model_config_id, organizationId: parent.organizationId }, include: { provider: true } });
+          const m = await deps.prisma.modelConfig.findFirst({
+            where: { id: a.model_config_id, organizationId: parent.organizationId },
+            include: { provider: true },
+          });
           if (!isUsable(m)) return { error: "unknown or disabled model_config_id" };
           modelId = m.id;
         }
@@ -78,7 +81,12 @@ export function subAgentTools(parent: Chat, deps: SubAgentDeps): BuiltinTool[] {
           if (!child) return { error: "no sub-agent with that chat_id" };
           if (child.status === "waiting" || child.status === "error") {
             const last = await deps.prisma.chatMessage.findFirst({ where: { chatId: id, role: "assistant", deleted: false }, orderBy: { id: "desc" } });
-            return { chat_id: id, status: child.status, answer: last ? textOf(partsOf(last.content)) : "", ...(child.lastError ? { error: child.lastError } : {}) };
+            return {
+              chat_id: id,
+              status: child.status,
+              answer: last ? textOf(partsOf(last.content)) : "",
+              ...(child.lastError ? { error: child.lastError } : {}),
+            };
           }
           if (Date.now() > deadline) return { chat_id: id, status: child.status, answer: null, note: "still running" };
           await new Promise<void>((resolve) => {

@@ -72,10 +72,17 @@ export async function loadTurnContext(prisma: PrismaClient, secrets: SecretBox, 
 export async function providerKey(prisma: PrismaClient, secrets: SecretBox, model: ModelWithProvider, ownerId: string): Promise<string | null> {
   const p = model.provider;
   if (p.kind === "echo") return null;
-  const own = p.requireUserKey || p.allowUserKey ? await prisma.userProviderKey.findUnique({ where: { userId_providerId: { userId: ownerId, providerId: p.id } } }) : null;
+  const own =
+    p.requireUserKey || p.allowUserKey
+      ? await prisma.userProviderKey.findUnique({ where: { userId_providerId: { userId: ownerId, providerId: p.id } } })
+      : null;
   if (own) return secrets.decrypt(own.apiKeyEncrypted);
   if (p.requireUserKey) {
-    throw new LlmError({ kind: "missing_key", provider: p.name, message: `provider "${p.name}" requires your own API key; add one with PUT /api/v1/me/provider-keys/${p.id}` });
+    throw new LlmError({
+      kind: "missing_key",
+      provider: p.name,
+      message: `provider "${p.name}" requires your own API key; add one with PUT /api/v1/me/provider-keys/${p.id}`,
+    });
   }
   if (p.apiKeyEncrypted) return secrets.decrypt(p.apiKeyEncrypted);
   // OpenAI-compatible local servers (Ollama, vLLM) often need no key.

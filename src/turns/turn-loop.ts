@@ -99,7 +99,12 @@ export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
     carried = null;
     if (paused && !hasVisibleOutput(step.assistant)) {
       if (steps >= o.maxSteps) {
-        return { kind: "failed", error: new LlmError({ kind: "empty_response", provider: o.providerName, message: "The model paused its turn without output at the step limit" }), steps, finishReason };
+        return {
+          kind: "failed",
+          error: new LlmError({ kind: "empty_response", provider: o.providerName, message: "The model paused its turn without output at the step limit" }),
+          steps,
+          finishReason,
+        };
       }
       carried = usage; // nothing to store or to add to the history: just ask again
       continue;
@@ -111,7 +116,13 @@ export async function runTurn(o: TurnLoopOptions): Promise<TurnOutcome> {
       if (!tool) continue;
       const result = await runBuiltin(tool, call, now, o.signal);
       toolResults.push(result);
-      o.publish({ type: "tool-result", tool_call_id: result.tool_call_id, tool_name: result.tool_name, result: result.result, ...(result.is_error ? { is_error: true } : {}) });
+      o.publish({
+        type: "tool-result",
+        tool_call_id: result.tool_call_id,
+        tool_name: result.tool_name,
+        result: result.result,
+        ...(result.is_error ? { is_error: true } : {}),
+      });
     }
     if (o.signal.aborted) return { kind: "aborted", partial: step.assistant, steps: steps - 1, finishReason };
 
@@ -241,7 +252,12 @@ async function runBuiltin(tool: BuiltinTool, call: ToolCallPart, now: () => Date
 class StepAccumulator {
   readonly #parts: MessagePart[] = [];
 
-  add(ev: { type: "text-delta" | "reasoning-delta"; text: string } | { type: "tool-call-delta" } | { type: "tool-call"; tool_call_id: string; tool_name: string; args: unknown }): void {
+  add(
+    ev:
+      | { type: "text-delta" | "reasoning-delta"; text: string }
+      | { type: "tool-call-delta" }
+      | { type: "tool-call"; tool_call_id: string; tool_name: string; args: unknown },
+  ): void {
     if (ev.type === "tool-call-delta") return; // the complete call follows
     if (ev.type === "tool-call") {
       this.#parts.push({ type: "tool-call", tool_call_id: ev.tool_call_id, tool_name: ev.tool_name, args: ev.args });

@@ -172,7 +172,11 @@ async function runModel(
       // A step that completes while a stop is under way is kept: it is finished output.
       if (!final) return deps.store.persistStep(lease, step, ["running", "interrupting"]);
       if (final.kind === "step_limit") log.warn({ steps: deps.maxSteps }, "turn stopped at the step limit");
-      const r = await deps.store.commitFinalStep(lease, step, final.kind === "requires_action" ? { status: "requires_action", calls: final.calls, deadlineMs: deps.requiresActionTimeoutMs } : { status: "waiting" });
+      const r = await deps.store.commitFinalStep(
+        lease,
+        step,
+        final.kind === "requires_action" ? { status: "requires_action", calls: final.calls, deadlineMs: deps.requiresActionTimeoutMs } : { status: "waiting" },
+      );
       ended = { chat: r.chat, how: r.how };
       return r;
     },
@@ -187,7 +191,8 @@ async function runModel(
       case "requires_action":
         return ended ?? null; // ended with its last step
       case "failed":
-        if (o.error.kind === "refusal" || o.error.kind === "empty_response") log.warn({ kind: o.error.kind, finishReason: o.finishReason }, "model step left no answer");
+        if (o.error.kind === "refusal" || o.error.kind === "empty_response")
+          log.warn({ kind: o.error.kind, finishReason: o.finishReason }, "model step left no answer");
         return deps.store.finish(lease, { status: "error", error: o.error.toInfo() });
       case "aborted": {
         const reason = controller.signal.reason as AbortReason | undefined;

@@ -62,7 +62,6 @@ export interface EndedTurn {
   how: TurnEndKind;
 }
 
-
 export class TurnStore {
   constructor(
     private readonly prisma: PrismaClient,
@@ -201,7 +200,11 @@ export class TurnStore {
     const view = chatView(chat);
     events.add({ type: "chat:status", chat: view });
     if (how === "ended" && end?.status === "requires_action" && chat.status === "requires_action") {
-      events.add({ type: "requires_action", chat: view, tool_calls: end.calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args })) });
+      events.add({
+        type: "requires_action",
+        chat: view,
+        tool_calls: end.calls.map((c) => ({ tool_call_id: c.tool_call_id, tool_name: c.tool_name, args: c.args })),
+      });
     }
     await this.afterTurn.inTransaction({ tx, chat, how, events });
     return { chat: view, how };
@@ -242,16 +245,16 @@ export class TurnStore {
 
   private release(which: Prisma.Sql): Promise<{ pending: ChatView[]; stopped: ChatView[] }> {
     return mutateStatement(this.prisma, this.events, async (db, events) => {
-    const rows = await db.$queryRaw<{ id: string; status: string }[]>`
+      const rows = await db.$queryRaw<{ id: string; status: string }[]>`
       UPDATE chats SET status = CASE WHEN status = 'running' THEN 'pending'::chat_status ELSE 'waiting'::chat_status END,
         worker_id = NULL, heartbeat_at = NULL, updated_at = clock_timestamp()
       WHERE id IN (SELECT id FROM chats WHERE status IN ('running', 'interrupting') AND archived = false
                    AND ${which} FOR UPDATE SKIP LOCKED LIMIT 500)
       RETURNING id, status::text AS status`;
-    if (rows.length === 0) return { pending: [], stopped: [] };
-    const chats = (await db.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(chatView);
-    for (const c of chats) events.add({ type: "chat:status", chat: c });
-    return { pending: chats.filter((c) => c.status === "pending"), stopped: chats.filter((c) => c.status === "waiting") };
+      if (rows.length === 0) return { pending: [], stopped: [] };
+      const chats = (await db.chat.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(chatView);
+      for (const c of chats) events.add({ type: "chat:status", chat: c });
+      return { pending: chats.filter((c) => c.status === "pending"), stopped: chats.filter((c) => c.status === "waiting") };
     });
   }
 

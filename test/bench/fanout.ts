@@ -598,7 +598,11 @@ async function runRound(ctx: Ctx, sc: Scenario, roundNo: number): Promise<RoundR
         mean: round(n ? sum / n : NaN, 3),
         min: round(n ? sorted[0]! : NaN, 3),
       },
-      allDeliveredMs: { p50: round(pct(complete, 50), 3), p99: round(pct(complete, 99), 3), max: round(complete.length ? complete[complete.length - 1]! : NaN, 3) },
+      allDeliveredMs: {
+        p50: round(pct(complete, 50), 3),
+        p99: round(pct(complete, 99), 3),
+        max: round(complete.length ? complete[complete.length - 1]! : NaN, 3),
+      },
       samples: n,
       lost: expected - n,
       duplicates: Atomics.load(counters, C_DUP),
@@ -609,7 +613,15 @@ async function runRound(ctx: Ctx, sc: Scenario, roundNo: number): Promise<RoundR
       // Inline clients share the servers' loop: srv ELU covers both.
       clientElu: ctx.opts.clientThreads === 0 ? NaN : round(clientElus.reduce((a, b) => a + b, 0) / Math.max(1, clientElus.length), 3),
       loopDelayMs: { p99: round(delay.percentile(99) / 1e6, 2), max: round(delay.max / 1e6, 2) },
-      gc: { count: gcPauses.length, major: gcMajor, totalMs: round(gcPauses.reduce((a, b) => a + b, 0), 1), maxMs: round(Math.max(0, ...gcPauses), 1) },
+      gc: {
+        count: gcPauses.length,
+        major: gcMajor,
+        totalMs: round(
+          gcPauses.reduce((a, b) => a + b, 0),
+          1,
+        ),
+        maxMs: round(Math.max(0, ...gcPauses), 1),
+      },
       cpuPct: round(((cpu.user + cpu.system) / 1000 / windowMs) * 100, 0),
       windowS: round(windowMs / 1000, 2),
     };
@@ -711,7 +723,9 @@ export async function main(args: string[]): Promise<number> {
       },
     };
     const ctx: Ctx = { opts, hosts, gc, workersGc, template };
-    const payloadBytes = Buffer.byteLength(JSON.stringify(["chat:status", watchEvent({ ...template, version: SEQ_BASE, updated_at: new Date().toISOString() })]));
+    const payloadBytes = Buffer.byteLength(
+      JSON.stringify(["chat:status", watchEvent({ ...template, version: SEQ_BASE, updated_at: new Date().toISOString() })]),
+    );
 
     // ABBA order (ours, bare, bare, ours, ...): drift over the run hits both alike.
     await settle(gc);
@@ -748,8 +762,7 @@ export async function main(args: string[]): Promise<number> {
 
     // ------------------------------------------------------------ report
     // The same rule for both: the round with the lower p99 (the least disturbed one).
-    const best = (name: "ours" | "bare") =>
-      rounds.filter((r) => r.scenario === name).reduce((a, b) => (b.latencyMs.p99 < a.latencyMs.p99 ? b : a));
+    const best = (name: "ours" | "bare") => rounds.filter((r) => r.scenario === name).reduce((a, b) => (b.latencyMs.p99 < a.latencyMs.p99 ? b : a));
     const ours = best("ours");
     const bareBest = best("bare");
     const ratio = { p50: round(ours.latencyMs.p50 / bareBest.latencyMs.p50, 2), p99: round(ours.latencyMs.p99 / bareBest.latencyMs.p99, 2) };
@@ -791,7 +804,30 @@ export async function main(args: string[]): Promise<number> {
     out.push("");
     out.push(
       table(
-        ["scenario", "round", "sockets", "connect s", "events", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "all-recv p99", "lost", "dup", "disc", "publish µs p50/p99", "send lag p99", "srv ELU", "cli ELU", "loop p99", "loop max", "gc n(major)/ms/max", "cpu %"],
+        [
+          "scenario",
+          "round",
+          "sockets",
+          "connect s",
+          "events",
+          "p50 ms",
+          "p90 ms",
+          "p99 ms",
+          "p99.9 ms",
+          "max ms",
+          "all-recv p99",
+          "lost",
+          "dup",
+          "disc",
+          "publish µs p50/p99",
+          "send lag p99",
+          "srv ELU",
+          "cli ELU",
+          "loop p99",
+          "loop max",
+          "gc n(major)/ms/max",
+          "cpu %",
+        ],
         rounds.map((r) => [
           r.scenario,
           String(r.round),
@@ -818,9 +854,15 @@ export async function main(args: string[]): Promise<number> {
         ]),
       ),
     );
-    out.push("latency = client receive - server publish, per (event, socket); all-recv = per event, until the last socket had it; disc = sockets dropped mid-round");
-    out.push("publish µs = synchronous time of one publish call on the servers' thread (in-memory adapter: the whole server-side fanout; Redis adapter: up to the XADD)");
-    out.push("send lag = how late the publishing timer fired; ELU = event-loop utilization (servers' thread / client threads); loop = event-loop delay of the servers' thread (ms); gc = its GC pauses (count (major ones)/total ms/longest ms); cpu = whole process, % of one core");
+    out.push(
+      "latency = client receive - server publish, per (event, socket); all-recv = per event, until the last socket had it; disc = sockets dropped mid-round",
+    );
+    out.push(
+      "publish µs = synchronous time of one publish call on the servers' thread (in-memory adapter: the whole server-side fanout; Redis adapter: up to the XADD)",
+    );
+    out.push(
+      "send lag = how late the publishing timer fired; ELU = event-loop utilization (servers' thread / client threads); loop = event-loop delay of the servers' thread (ms); gc = its GC pauses (count (major ones)/total ms/longest ms); cpu = whole process, % of one core",
+    );
     out.push(
       `servers' heap after all rounds (GC'd): +${fmt(retained.heapGrowthMb, 1)} MB; packets held for connection-state recovery: ` +
         `/chats ${retained.recoveryPackets.chats ?? "n/a"}, /chat ${retained.recoveryPackets.chat ?? "n/a"}, bare ${retained.recoveryPackets.bare ?? "n/a"}`,
@@ -847,13 +889,21 @@ export async function main(args: string[]): Promise<number> {
     out.push("RSS moves with pages the allocators return from earlier phases (it can shrink while sockets connect): the heap figures are the reliable ones");
 
     const checks = [
-      { name: `p99 ours/bare <= ${TARGETS.p99Ratio}`, ok: ratio.p99 <= TARGETS.p99Ratio, detail: `${fmt(ours.latencyMs.p99, 2)} / ${fmt(bareBest.latencyMs.p99, 2)} ms = ${fmt(ratio.p99, 2)}` },
+      {
+        name: `p99 ours/bare <= ${TARGETS.p99Ratio}`,
+        ok: ratio.p99 <= TARGETS.p99Ratio,
+        detail: `${fmt(ours.latencyMs.p99, 2)} / ${fmt(bareBest.latencyMs.p99, 2)} ms = ${fmt(ratio.p99, 2)}`,
+      },
       { name: "no event lost (ours, every round)", ok: lostOurs === 0, detail: `${lostOurs} lost deliveries` },
       { name: "no event lost (bare, every round)", ok: lostBare === 0, detail: `${lostBare} lost deliveries` },
     ];
     out.push("");
-    out.push(`best round of each (lowest p99): ours p50 ${fmt(ours.latencyMs.p50, 2)} / p99 ${fmt(ours.latencyMs.p99, 2)} ms; bare p50 ${fmt(bareBest.latencyMs.p50, 2)} / p99 ${fmt(bareBest.latencyMs.p99, 2)} ms`);
-    out.push(`ratio ours/bare: p50 ${fmt(ratio.p50, 2)}, p99 ${fmt(ratio.p99, 2)} (median rounds instead: p50 ${fmt(medianRatio.p50, 2)}, p99 ${fmt(medianRatio.p99, 2)})`);
+    out.push(
+      `best round of each (lowest p99): ours p50 ${fmt(ours.latencyMs.p50, 2)} / p99 ${fmt(ours.latencyMs.p99, 2)} ms; bare p50 ${fmt(bareBest.latencyMs.p50, 2)} / p99 ${fmt(bareBest.latencyMs.p99, 2)} ms`,
+    );
+    out.push(
+      `ratio ours/bare: p50 ${fmt(ratio.p50, 2)}, p99 ${fmt(ratio.p99, 2)} (median rounds instead: p50 ${fmt(medianRatio.p50, 2)}, p99 ${fmt(medianRatio.p99, 2)})`,
+    );
     out.push(...checkLines(checks));
     out.push(`run time ${fmt((Date.now() - startedAt) / 1000, 0)} s`);
     out.push("");

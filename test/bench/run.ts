@@ -6,7 +6,10 @@ type BenchMain = (args: string[]) => Promise<number>;
 /** One line per benchmark: the name on the command line -> its module. */
 const benches: Record<string, { describe: string; load: () => Promise<{ main: BenchMain }> }> = {
   turns: { describe: "concurrent chats x tokens per reply: turns/s, relay overhead, statements per turn, heartbeats, RSS", load: () => import("./turns.ts") },
-  fanout: { describe: "K watch sockets x chat:status events/s: delivery latency vs bare Socket.IO, lost events, memory per idle socket", load: () => import("./fanout.ts") },
+  fanout: {
+    describe: "K watch sockets x chat:status events/s: delivery latency vs bare Socket.IO, lost events, memory per idle socket",
+    load: () => import("./fanout.ts"),
+  },
 };
 
 function usage(): void {

@@ -76,7 +76,10 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
 
 /** Nearest-rank percentile of an unsorted sample; NaN when empty. */
 export function percentile(values: number[], p: number): number {
-  return percentileSorted([...values].sort((a, b) => a - b), p);
+  return percentileSorted(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
 // ---------------------------------------------------------------- report

@@ -89,8 +89,7 @@ function parseOptions(args: string[]): Options | null {
   });
   if (!values) return null;
   const int = (name: string, v: string | undefined, def: number, min = 0): number => numberOption(name, v, def, min);
-  const list = (name: string, v: string | undefined, def: number[]): number[] =>
-    v === undefined ? def : v.split(",").map((s) => int(name, s.trim(), 0, 1));
+  const list = (name: string, v: string | undefined, def: number[]): number[] => (v === undefined ? def : v.split(",").map((s) => int(name, s.trim(), 0, 1)));
   const chats = list("chats", values.chats, [50, 200]);
   return {
     chats,
@@ -605,7 +604,12 @@ export async function main(args: string[]): Promise<number> {
       },
     });
 
-    const provider = await api({ server, adminKey }, "/api/v1/providers", { name: `bench-openai-${runId}`, kind: "openai", base_url: fake.baseURL, api_key: FAKE_KEY });
+    const provider = await api({ server, adminKey }, "/api/v1/providers", {
+      name: `bench-openai-${runId}`,
+      kind: "openai",
+      base_url: fake.baseURL,
+      api_key: FAKE_KEY,
+    });
     const model = await api({ server, adminKey }, "/api/v1/model-configs", { provider_id: provider["id"], model: "gpt-bench", context_limit: 100_000 });
 
     const counter = new StatementCounter(opts.statements);
@@ -674,7 +678,27 @@ export async function main(args: string[]): Promise<number> {
     out.push("");
     out.push(
       table(
-        ["chats", "tokens", "turns/s", "time ms", "relay p50", "relay p99", "ingest p50", "bus p50", "bus p99", "sdk p50", "sdk p99", "x p50", "x p99", "stmts/turn", "hb stmts", "cpu ms/turn", "loop p99", "loop max", "peak RSS MB"],
+        [
+          "chats",
+          "tokens",
+          "turns/s",
+          "time ms",
+          "relay p50",
+          "relay p99",
+          "ingest p50",
+          "bus p50",
+          "bus p99",
+          "sdk p50",
+          "sdk p99",
+          "x p50",
+          "x p99",
+          "stmts/turn",
+          "hb stmts",
+          "cpu ms/turn",
+          "loop p99",
+          "loop max",
+          "peak RSS MB",
+        ],
         scenarios.map((s) => [
           String(s.chats),
           String(s.tokens),
@@ -706,15 +730,30 @@ export async function main(args: string[]): Promise<number> {
     out.push(
       table(
         ["heartbeat chats", "window ms", "intervals", "hb stmts", "hb/interval", "all stmts in window"],
-        heartbeats.map((h) => [String(h.chats), fmt(h.windowMs, 0), fmt(h.intervals, 1), String(h.heartbeatStatements), fmt(h.perInterval, 2), String(h.statementsInWindow)]),
+        heartbeats.map((h) => [
+          String(h.chats),
+          fmt(h.windowMs, 0),
+          fmt(h.intervals, 1),
+          String(h.heartbeatStatements),
+          fmt(h.perInterval, 2),
+          String(h.statementsInWindow),
+        ]),
       ),
     );
 
     // Targets.
     const checks: Check[] = [];
     for (const s of scenarios) {
-      checks.push({ name: `relay p50 < ${TARGETS.relayP50Ms} ms (N=${s.chats} M=${s.tokens})`, ok: s.relayMs.p50 < TARGETS.relayP50Ms, detail: `${fmt(s.relayMs.p50, 2)} ms` });
-      checks.push({ name: `relay p99 < ${TARGETS.relayP99Ms} ms (N=${s.chats} M=${s.tokens})`, ok: s.relayMs.p99 < TARGETS.relayP99Ms, detail: `${fmt(s.relayMs.p99, 2)} ms` });
+      checks.push({
+        name: `relay p50 < ${TARGETS.relayP50Ms} ms (N=${s.chats} M=${s.tokens})`,
+        ok: s.relayMs.p50 < TARGETS.relayP50Ms,
+        detail: `${fmt(s.relayMs.p50, 2)} ms`,
+      });
+      checks.push({
+        name: `relay p99 < ${TARGETS.relayP99Ms} ms (N=${s.chats} M=${s.tokens})`,
+        ok: s.relayMs.p99 < TARGETS.relayP99Ms,
+        detail: `${fmt(s.relayMs.p99, 2)} ms`,
+      });
     }
     for (const n of opts.chats) {
       const perM = scenarios.filter((s) => s.chats === n).map((s) => s.statementsPerTurn);
@@ -723,11 +762,19 @@ export async function main(args: string[]): Promise<number> {
     }
     if (heartbeats.length > 1) {
       const per = heartbeats.map((h) => h.perInterval);
-      checks.push({ name: "heartbeat statements per interval constant in N (<= 1.1)", ok: per.every((p) => p <= 1 + CONSTANT_TOLERANCE), detail: per.map((v) => fmt(v, 2)).join(" / ") });
+      checks.push({
+        name: "heartbeat statements per interval constant in N (<= 1.1)",
+        ok: per.every((p) => p <= 1 + CONSTANT_TOLERANCE),
+        detail: per.map((v) => fmt(v, 2)).join(" / "),
+      });
     }
     for (const s of scenarios) {
       if (s.missedFirstDelta || s.gaps || s.relayMs.samples !== s.chats) {
-        checks.push({ name: `every chat measured (N=${s.chats} M=${s.tokens})`, ok: false, detail: `${s.relayMs.samples} samples, ${s.missedFirstDelta} missed, ${s.gaps} gaps` });
+        checks.push({
+          name: `every chat measured (N=${s.chats} M=${s.tokens})`,
+          ok: false,
+          detail: `${s.relayMs.samples} samples, ${s.missedFirstDelta} missed, ${s.gaps} gaps`,
+        });
       }
     }
     out.push("");

@@ -35,7 +35,11 @@ interface BusCase {
 const redisUrl = testRedisUrl();
 const cases: BusCase[] = [
   { name: "memory", create: (_prefix, limits) => createMemoryStreamBus(limits) },
-  { name: "redis", create: (prefix: string, limits: StreamBusLimits) => createRedisStreamBus({ url: redisUrl!, prefix, ...limits }), skip: redisUrl ? undefined : NO_REDIS },
+  {
+    name: "redis",
+    create: (prefix: string, limits: StreamBusLimits) => createRedisStreamBus({ url: redisUrl!, prefix, ...limits }),
+    skip: redisUrl ? undefined : NO_REDIS,
+  },
 ];
 
 const text = (t: string): StreamDelta => ({ type: "text-delta", text: t });

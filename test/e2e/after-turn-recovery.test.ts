@@ -79,7 +79,9 @@ function apiAt(url: () => string, key: string): Api {
 
 /** Quick model, webhook and five chats whose turns end at once (echo) and whose summaries hang. */
 async function setUp(api: Api, quickUrl: string, hookUrl: string): Promise<string[]> {
-  const provider = await api("/providers", { json: { kind: "openai", name: `quick-${randomBytes(3).toString("hex")}`, base_url: quickUrl, api_key: "sk-quick" } });
+  const provider = await api("/providers", {
+    json: { kind: "openai", name: `quick-${randomBytes(3).toString("hex")}`, base_url: quickUrl, api_key: "sk-quick" },
+  });
   expect(provider.status).toBe(201);
   const model = await api("/model-configs", { json: { provider_id: provider.body.id, model: "quick", context_limit: 10_000, quick_generation: true } });
   expect(model.status).toBe(201);
@@ -91,15 +93,20 @@ async function setUp(api: Api, quickUrl: string, hookUrl: string): Promise<strin
 
 async function turnFinished(api: Api) {
   const { body } = await api("/notifications?limit=200");
-  return (body.notifications as { kind: string; chat_id: string; body: string; webhook: { status: string } | null }[]).filter((n) => n.kind === "turn_finished");
+  return (body.notifications as { kind: string; chat_id: string; body: string; webhook: { status: string } | null }[]).filter(
+    (n) => n.kind === "turn_finished",
+  );
 }
 
 /** Waits until the fifth summary job sits in the queue behind four hanging ones. */
 async function fourHangingOneQueued(api: Api, quick: Awaited<ReturnType<typeof holdingQuickModel>>, ids: string[]) {
-  await waitFor(async () => {
-    for (const id of ids) if ((await api(`/chats/${id}`)).body.status !== "waiting") return false;
-    return quick.held() === 4;
-  }, { timeoutMs: 30_000, message: "four summaries never hung" });
+  await waitFor(
+    async () => {
+      for (const id of ids) if ((await api(`/chats/${id}`)).body.status !== "waiting") return false;
+      return quick.held() === 4;
+    },
+    { timeoutMs: 30_000, message: "four summaries never hung" },
+  );
 }
 
 function expectDeliveredOnce(receiver: Awaited<ReturnType<typeof flakyReceiver>>, ids: string[], notes: { chat_id: string }[]) {
@@ -108,7 +115,10 @@ function expectDeliveredOnce(receiver: Awaited<ReturnType<typeof flakyReceiver>>
   expect(deliveries.size).toBe(CHATS);
   for (const d of deliveries) {
     const mine = receiver.hits.filter((h) => h.delivery === d);
-    expect(mine.map((h) => [h.status, h.attempt])).toEqual([[503, "1"], [200, "2"]]);
+    expect(mine.map((h) => [h.status, h.attempt])).toEqual([
+      [503, "1"],
+      [200, "2"],
+    ]);
   }
 }
 
@@ -158,7 +168,10 @@ describe("after-turn work across an embedded restart", () => {
 
     quick.release();
     const b = await start();
-    const notes = await waitFor(async () => ((await turnFinished(api)).length === CHATS ? turnFinished(api) : null), { timeoutMs: 30_000, message: "not every turn notified" });
+    const notes = await waitFor(async () => ((await turnFinished(api)).length === CHATS ? turnFinished(api) : null), {
+      timeoutMs: 30_000,
+      message: "not every turn notified",
+    });
     expect(notes.every((n) => n.body === SUMMARY)).toBe(true);
     // Every first delivery answered 503: the retries wait on their backoff, in memory.
     await waitFor(() => new Set(receiver.hits.map((h) => h.delivery)).size >= CHATS, { timeoutMs: 20_000, message: "webhooks never sent" });
@@ -204,7 +217,9 @@ describe.skipIf(scaled.length === 0)("after-turn work across an emptied Redis (s
     // On a failure, say what the outbox and the receiver held.
     const explain = async (e: Error) => {
       const rows = await srv.db.prisma.outboxJob.findMany();
-      throw new Error(`${e.message}; hits ${JSON.stringify(receiver.hits.map((h) => [h.delivery.slice(0, 8), h.attempt, h.status]))}; outbox ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
+      throw new Error(
+        `${e.message}; hits ${JSON.stringify(receiver.hits.map((h) => [h.delivery.slice(0, 8), h.attempt, h.status]))}; outbox ${JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`,
+      );
     };
     quick.release();
     await waitFor(async () => (await turnFinished(api)).length === CHATS, { timeoutMs: 60_000, message: "not every turn notified" }).catch(explain);

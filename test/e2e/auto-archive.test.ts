@@ -43,7 +43,14 @@ describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
     const family = await idleChat("Old root, busy child", "2026-11-10T00:00:00Z");
     const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: family } });
     await srv.db.prisma.chat.create({
-      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: root.id, rootChatId: root.id, lastModelConfigId: root.lastModelConfigId, lastActivityAt: new Date("2026-11-20T10:00:00Z") },
+      data: {
+        organizationId: root.organizationId,
+        ownerId: root.ownerId,
+        parentChatId: root.id,
+        rootChatId: root.id,
+        lastModelConfigId: root.lastModelConfigId,
+        lastActivityAt: new Date("2026-11-20T10:00:00Z"),
+      },
     });
     const many = [];
     for (let i = 0; i < 27; i++) many.push(await idleChat(`Old ${String(i).padStart(2, "0")}`, `2026-11-0${1 + (i % 9)}T12:00:00Z`));
@@ -86,14 +93,30 @@ describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
     await run.run(new Date("2027-01-20T08:00:00Z")); // what earlier tests left behind
     const ids = [];
     for (const day of ["05", "03", "04", "02"]) ids.push(await idleChat(`Limited ${day}`, `2027-01-${day}T12:00:00Z`));
-    const limited = new AutoArchive(srv.db.prisma, new ChatOrganizer(srv.db.prisma, srv.events, createMemoryInterrupts()), new Notifications(srv.db.prisma, srv.events), () => new Date("2027-01-20T08:00:00Z"), 2);
+    const limited = new AutoArchive(
+      srv.db.prisma,
+      new ChatOrganizer(srv.db.prisma, srv.events, createMemoryInterrupts()),
+      new Notifications(srv.db.prisma, srv.events),
+      () => new Date("2027-01-20T08:00:00Z"),
+      2,
+    );
     const first = await limited.run();
     expect(first.archived).toEqual([ids[3], ids[1]]); // the 2nd and the 3rd
     const second = await limited.run();
     expect(second.archived).toEqual([ids[2], ids[0]]);
-    const digests = await srv.db.prisma.notification.findMany({ where: { kind: "auto_archive_digest", body: { contains: "Limited" } }, orderBy: { createdAt: "asc" } });
+    const digests = await srv.db.prisma.notification.findMany({
+      where: { kind: "auto_archive_digest", body: { contains: "Limited" } },
+      orderBy: { createdAt: "asc" },
+    });
     // Most recent activity first in each digest.
-    expect(digests.map((d) => d.body.split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2, 12)))).toEqual([
+    expect(
+      digests.map((d) =>
+        d.body
+          .split("\n")
+          .filter((l) => l.startsWith("- "))
+          .map((l) => l.slice(2, 12)),
+      ),
+    ).toEqual([
       ["Limited 03", "Limited 02"],
       ["Limited 05", "Limited 04"],
     ]);
@@ -121,7 +144,10 @@ describeModes(modes, "auto-archive on $db (redis: $redis)", (mode) => {
 });
 
 /** The next digest pushed to a dashboard: turn-finished notifications of the chats set up above may arrive in between. */
-function nextDigest(dash: { on(e: "notification", fn: (n: NotificationView) => void): unknown; off(e: "notification", fn: (n: NotificationView) => void): unknown }): Promise<NotificationView> {
+function nextDigest(dash: {
+  on(e: "notification", fn: (n: NotificationView) => void): unknown;
+  off(e: "notification", fn: (n: NotificationView) => void): unknown;
+}): Promise<NotificationView> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("no digest within 10 s")), 10_000);
     const onNote = (n: NotificationView) => {

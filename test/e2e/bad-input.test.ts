@@ -51,7 +51,13 @@ const restCases: RestCase[] = [
     field: "body.dynamic_tools.0.parameters.properties",
   },
   { name: "NUL in a message send", method: "POST", path: (i) => `/chats/${i.chat}/messages`, json: () => ({ content: NUL }), field: "body.content" },
-  { name: "NUL in a message edit", method: "PATCH", path: (i) => `/chats/${i.chat}/messages/${i.message}`, json: () => ({ content: NUL }), field: "body.content" },
+  {
+    name: "NUL in a message edit",
+    method: "PATCH",
+    path: (i) => `/chats/${i.chat}/messages/${i.message}`,
+    json: () => ({ content: NUL }),
+    field: "body.content",
+  },
   { name: "NUL in PATCH /chats/:id title", method: "PATCH", path: (i) => `/chats/${i.chat}`, json: () => ({ title: NUL }), field: "body.title" },
   { name: "NUL in PATCH /chats/:id labels", method: "PATCH", path: (i) => `/chats/${i.chat}`, json: () => ({ labels: { k: NUL } }), field: "body.labels.k" },
   { name: "NUL in diff-status pr_title", method: "PUT", path: (i) => `/chats/${i.chat}/diff-status`, json: () => ({ pr_title: NUL }), field: "body.pr_title" },
@@ -79,13 +85,25 @@ const restCases: RestCase[] = [
   },
   // 2. Integers beyond their columns.
   ...(["additions", "deletions", "changed_files"] as const).map(
-    (f): RestCase => ({ name: `diff-status ${f} 2^31`, method: "PUT", path: (i) => `/chats/${i.chat}/diff-status`, json: () => ({ [f]: 2147483648 }), field: `body.${f}` }),
+    (f): RestCase => ({
+      name: `diff-status ${f} 2^31`,
+      method: "PUT",
+      path: (i) => `/chats/${i.chat}/diff-status`,
+      json: () => ({ [f]: 2147483648 }),
+      field: `body.${f}`,
+    }),
   ),
   { name: "a message id beyond 2^53", method: "GET", path: (i) => `/chats/${i.chat}/messages?before=1e20`, field: "query.before" },
   // 3. URL fields that used to throw.
   { name: "diff-status url not a url", method: "PUT", path: (i) => `/chats/${i.chat}/diff-status`, json: () => ({ url: "not a url" }), field: "body.url" },
   { name: "diff-status url \\\\", method: "PUT", path: (i) => `/chats/${i.chat}/diff-status`, json: () => ({ url: "\\\\" }), field: "body.url" },
-  { name: "POST /providers base_url", method: "POST", path: () => "/providers", json: () => ({ kind: "openai_compatible", name: "u", base_url: "not a url" }), field: "body.base_url" },
+  {
+    name: "POST /providers base_url",
+    method: "POST",
+    path: () => "/providers",
+    json: () => ({ kind: "openai_compatible", name: "u", base_url: "not a url" }),
+    field: "body.base_url",
+  },
   { name: "PATCH /providers base_url", method: "PATCH", path: (i) => `/providers/${i.provider}`, json: () => ({ base_url: "\\\\" }), field: "body.base_url" },
   // 4. Forged list cursors.
   { name: "cursor with a non-uuid id", method: "GET", path: () => `/chats?after=${cursor({ ...forged, i: "-".repeat(36) })}`, field: "query.after" },
@@ -97,7 +115,13 @@ const restCases: RestCase[] = [
     field: "query.after",
   },
   // 5. Year 0000.
-  { name: "expires_at in year 0000", method: "POST", path: () => "/api-keys", json: () => ({ name: "y", expires_at: "0000-01-01T00:00:00Z" }), field: "body.expires_at" },
+  {
+    name: "expires_at in year 0000",
+    method: "POST",
+    path: () => "/api-keys",
+    json: () => ({ name: "y", expires_at: "0000-01-01T00:00:00Z" }),
+    field: "body.expires_at",
+  },
   // 6. A Content-Encoding the body does not have.
   ...(["gzip", "deflate", "br"] as const).map(
     (encoding): RestCase => ({
@@ -119,7 +143,13 @@ const restCases: RestCase[] = [
   { name: "a URL of 20 kB", method: "GET", path: () => `/chats?q=${"a".repeat(20_000)}`, status: 431 },
   // 8. Blank content, as a string or as parts.
   { name: "whitespace-only content", method: "POST", path: () => "/chats", json: () => ({ content: "   " }), field: "body.content" },
-  { name: "whitespace-only text parts", method: "POST", path: () => "/chats", json: () => ({ content: [{ type: "text", text: " \n " }] }), field: "body.content" },
+  {
+    name: "whitespace-only text parts",
+    method: "POST",
+    path: () => "/chats",
+    json: () => ({ content: [{ type: "text", text: " \n " }] }),
+    field: "body.content",
+  },
   { name: "whitespace-only message send", method: "POST", path: (i) => `/chats/${i.chat}/messages`, json: () => ({ content: "\t" }), field: "body.content" },
 ];
 
@@ -180,8 +210,14 @@ describe.each(dbDrivers)("bad input on %s", (db) => {
   });
 
   it("refusals say what the caller did and why", async () => {
-    const tool = await body(await srv.api(`/api/v1/chats/${ids.chat}/tool-results`, { method: "POST", json: { results: [{ tool_call_id: "c1", output: 1 }] } }));
-    expect(tool.error).toMatchObject({ code: "invalid_transition", message: "this chat is not waiting for tool results (it is idle)", details: { action: "submit_tool_results", from: "waiting" } });
+    const tool = await body(
+      await srv.api(`/api/v1/chats/${ids.chat}/tool-results`, { method: "POST", json: { results: [{ tool_call_id: "c1", output: 1 }] } }),
+    );
+    expect(tool.error).toMatchObject({
+      code: "invalid_transition",
+      message: "this chat is not waiting for tool results (it is idle)",
+      details: { action: "submit_tool_results", from: "waiting" },
+    });
     const unarchive = await body(await srv.api(`/api/v1/chats/${ids.chat}/unarchive`, { method: "POST" }));
     expect(unarchive.error).toMatchObject({ code: "invalid_transition", message: "this chat is not archived" });
     const stop = await body(await srv.api(`/api/v1/chats/${ids.chat}/interrupt`, { method: "POST" }));

@@ -19,7 +19,17 @@ describeModes(dbModes(), "diff status and prompt history on $db", ({ db }) => {
     const { chat } = await createChat(srv, { content: "open a PR" });
     await waitForStatus(srv, chat.id, "waiting");
     const seen = nextEvent<WatchEvent>(dash, "chat:diff_status");
-    const report = { url: "https://github.com/acme/app/pull/42", pr_number: 42, pr_title: "Fix it", pr_state: "open", remote_origin: "git@github.com:acme/app.git", branch: "fix", additions: 10, deletions: 2, changed_files: 3 };
+    const report = {
+      url: "https://github.com/acme/app/pull/42",
+      pr_number: 42,
+      pr_title: "Fix it",
+      pr_state: "open",
+      remote_origin: "git@github.com:acme/app.git",
+      branch: "fix",
+      additions: 10,
+      deletions: 2,
+      changed_files: 3,
+    };
     const res = await srv.api(`/api/v1/chats/${chat.id}/diff-status`, { method: "PUT", json: report });
     expect(res.status).toBe(200);
     const stored = await body(res);
@@ -36,10 +46,25 @@ describeModes(dbModes(), "diff status and prompt history on $db", ({ db }) => {
   });
 
   it("prompt history: the user's visible prompts, newest first, text joined, blanks and foreign shapes skipped", async () => {
-    const { chat } = await createChat(srv, { content: [{ type: "text", text: "first " }, { type: "text", text: "prompt" }] });
+    const { chat } = await createChat(srv, {
+      content: [
+        { type: "text", text: "first " },
+        { type: "text", text: "prompt" },
+      ],
+    });
     await waitForStatus(srv, chat.id, "waiting");
     for (const content of ["second", "   ", "third"]) {
-      const r = await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: content.trim() ? content : [{ type: "text", text: content }, { type: "text", text: "\n" }] } });
+      const r = await srv.api(`/api/v1/chats/${chat.id}/messages`, {
+        method: "POST",
+        json: {
+          content: content.trim()
+            ? content
+            : [
+                { type: "text", text: content },
+                { type: "text", text: "\n" },
+              ],
+        },
+      });
       if (r.status === 400) continue; // whitespace-only input is refused at the edge anyway
       await waitForStatus(srv, chat.id, "waiting");
     }

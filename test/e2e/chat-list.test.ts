@@ -55,15 +55,36 @@ describeModes(dbModes(), "chat list on $db", ({ db }) => {
   it("finds a root by a diff URL reported on its child, embeds children newest first, and matches PR fields", async () => {
     const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: ids[5] } });
     const mk = (title: string) =>
-      srv.db.prisma.chat.create({ data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: root.id, rootChatId: root.id, lastModelConfigId: root.lastModelConfigId, title } });
+      srv.db.prisma.chat.create({
+        data: {
+          organizationId: root.organizationId,
+          ownerId: root.ownerId,
+          parentChatId: root.id,
+          rootChatId: root.id,
+          lastModelConfigId: root.lastModelConfigId,
+          title,
+        },
+      });
     const older = await mk("older child");
     const newer = await mk("newer child");
     const url = "https://github.com/Acme/App/pull/77";
-    await srv.api(`/api/v1/chats/${newer.id}/diff-status`, { method: "PUT", json: { url, pr_number: 77, pr_title: "Speed up", pr_state: "open", remote_origin: "git@github.com:acme/app.git" } });
+    await srv.api(`/api/v1/chats/${newer.id}/diff-status`, {
+      method: "PUT",
+      json: { url, pr_number: 77, pr_title: "Speed up", pr_state: "open", remote_origin: "git@github.com:acme/app.git" },
+    });
     const hit = await list(`?q=${encodeURIComponent(`diff_url:"${url.toLowerCase()}"`)}`);
     expect(hit.chats.map((c: { id: string }) => c.id)).toEqual([ids[5]]);
     expect(hit.chats[0].children.map((c: { id: string }) => c.id)).toEqual([newer.id, older.id]);
-    await srv.api(`/api/v1/chats/${ids[3]}/diff-status`, { method: "PUT", json: { url: "https://github.com/acme/app/pull/9", pr_number: 9, pr_title: "Fix login", pr_state: "merged", remote_origin: "git@github.com:acme/app.git" } });
+    await srv.api(`/api/v1/chats/${ids[3]}/diff-status`, {
+      method: "PUT",
+      json: {
+        url: "https://github.com/acme/app/pull/9",
+        pr_number: 9,
+        pr_title: "Fix login",
+        pr_state: "merged",
+        remote_origin: "git@github.com:acme/app.git",
+      },
+    });
     expect((await list("?q=pr:9")).chats.map((c: { id: string }) => c.id)).toEqual([ids[3]]);
     expect((await list("?q=pr_status:merged")).chats.map((c: { id: string }) => c.id)).toEqual([ids[3]]);
     expect((await list(`?q=${encodeURIComponent('pr_title:"fix LOGIN" repo:ACME/app')}`)).chats.map((c: { id: string }) => c.id)).toEqual([ids[3]]);

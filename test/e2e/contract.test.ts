@@ -113,7 +113,11 @@ describe("published contracts (pglite)", () => {
   function documentedCodes(name: CommandName, status: number): string[] {
     const spec = commands[name];
     const response = openapi["paths"][`/api/v1${openPath(spec.path)}`][spec.method.toLowerCase()]["responses"][String(status)];
-    return response ? String(response.description).replace(/^error\.code: /, "").split(", ") : [];
+    return response
+      ? String(response.description)
+          .replace(/^error\.code: /, "")
+          .split(", ")
+      : [];
   }
 
   function checkRest(name: CommandName, status: number, data: unknown): void {
@@ -135,7 +139,9 @@ describe("published contracts (pglite)", () => {
     const a = ack as Answer;
     if (!a.ok && name in commands) {
       const code = a.error?.code ?? "";
-      const codes = Object.keys(openapi["paths"][`/api/v1${openPath(commands[name as CommandName].path)}`][commands[name as CommandName].method.toLowerCase()]["responses"])
+      const codes = Object.keys(
+        openapi["paths"][`/api/v1${openPath(commands[name as CommandName].path)}`][commands[name as CommandName].method.toLowerCase()]["responses"],
+      )
         .filter((s) => Number(s) >= 400)
         .flatMap((s) => documentedCodes(name as CommandName, Number(s)));
       if (!codes.includes(code)) problems.push(`${name}: ack error ${code} is not documented`);
@@ -203,7 +209,8 @@ describe("published contracts (pglite)", () => {
       expect([name, a.ok ? "ok" : a.error?.code]).toEqual([name, code]);
     };
     const statusOf = async (id: string) => (await must("chat:get", { chat_id: id })).status as string;
-    const settles = (id: string, status: string) => waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 30_000, message: `chat ${id} ${status}` });
+    const settles = (id: string, status: string) =>
+      waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 30_000, message: `chat ${id} ${status}` });
 
     // The caller, the organization, keys and users.
     await must("me:get");
@@ -266,15 +273,20 @@ describe("published contracts (pglite)", () => {
     // Dynamic tools: the chat waits for the client's result.
     const tools = (await must("chat:create", { content: "call:lookup {}", dynamic_tools: [{ name: "lookup" }] })).chat.id as string;
     await settles(tools, "requires_action");
-    const call_ = (await must("message:list", { chat_id: tools })).messages.flatMap((m: { content: { type: string; tool_call_id?: string }[] }) => m.content).find((p: { type: string }) => p.type === "tool-call");
+    const call_ = (await must("message:list", { chat_id: tools })).messages
+      .flatMap((m: { content: { type: string; tool_call_id?: string }[] }) => m.content)
+      .find((p: { type: string }) => p.type === "tool-call");
     await must("tool_results:submit", { chat_id: tools, results: [{ tool_call_id: call_.tool_call_id, output: { hits: 1 } }] });
     await settles(tools, "waiting");
 
     // Notifications and the webhook.
-    const inbox = await waitFor(async () => {
-      const page = await must("notification:list", { limit: 10 });
-      return page.notifications.length > 0 ? page : null;
-    }, { timeoutMs: 30_000, message: "a notification" });
+    const inbox = await waitFor(
+      async () => {
+        const page = await must("notification:list", { limit: 10 });
+        return page.notifications.length > 0 ? page : null;
+      },
+      { timeoutMs: 30_000, message: "a notification" },
+    );
     await must("notification:list", { unread: true });
     await must("notification:read", { notification_id: inbox.notifications[0].id });
     await must("notification:read_all");
@@ -318,7 +330,10 @@ describe("published contracts (pglite)", () => {
     sockets[0]!.on("chat:created", (e: { chat_id: string }) => {
       if (joined.has(e.chat_id)) return;
       joined.add(e.chat_id);
-      void sockets[1]!.timeout(10_000).emitWithAck("join", { chat_id: e.chat_id }).then((ack: unknown) => checkAck("join", ack));
+      void sockets[1]!
+        .timeout(10_000)
+        .emitWithAck("join", { chat_id: e.chat_id })
+        .then((ack: unknown) => checkAck("join", ack));
     });
     checkAck("session:info", await sockets[0]!.timeout(10_000).emitWithAck("session:info", {}));
     await scenario(call, "socket");

@@ -71,7 +71,9 @@ describe("one process per embedded DATA_DIR", () => {
     expect(await second.exited()).toBe(3);
     const lines = second.stderr().trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^switchboard: DATA_DIR ${dataDir} is in use by process ${first.proc.pid} \\(started [^)]+\\); stop it first or use another DATA_DIR$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^switchboard: DATA_DIR ${dataDir} is in use by process ${first.proc.pid} \\(started [^)]+\\); stop it first or use another DATA_DIR$`),
+    );
     expect(second.stdout()).toBe(""); // no log lines, no admin key
     // It wrote nothing: same files, the first's lock untouched.
     expect(await readdir(dataDir)).toEqual(filesBefore);

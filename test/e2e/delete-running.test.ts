@@ -22,7 +22,10 @@ async function streamingTurn(srv: TestServer, openai: OpenAiFake, modelId: strin
   openai.enqueue(longReply);
   const before = openai.requests.length;
   const { chat } = await createChat(srv, { content: "talk for a long time", model_config_id: modelId });
-  const request = await waitFor(() => (openai.requests[before]?.firstTokenAt ? openai.requests[before] : null), { timeoutMs: 15_000, message: "the turn never streamed" });
+  const request = await waitFor(() => (openai.requests[before]?.firstTokenAt ? openai.requests[before] : null), {
+    timeoutMs: 15_000,
+    message: "the turn never streamed",
+  });
   return { chatId: chat.id, request };
 }
 

@@ -49,7 +49,12 @@ const token = (kind: FixtureKind) => `<<${kind}>>`;
 const uuidKinds = ["chat", "tools", "notification", "provider", "model", "api-key"] as const;
 
 /** The fixture a uuid field names, by its name; a path's `id` is filled in by the route instead. */
-const uuidFields: Record<string, FixtureKind[]> = { chat_id: ["chat", "tools"], model_config_id: ["model"], provider_id: ["provider"], notification_id: ["notification"] };
+const uuidFields: Record<string, FixtureKind[]> = {
+  chat_id: ["chat", "tools"],
+  model_config_id: ["model"],
+  provider_id: ["provider"],
+  notification_id: ["notification"],
+};
 
 const hints: ArbitraryHints = {
   uuid: (field) =>
@@ -59,7 +64,24 @@ const hints: ArbitraryHints = {
       { arbitrary: fc.uuid(), weight: 1 },
     ),
   fieldValues: { tool_call_id: ["call_1"] },
-  words: ["hello", "title:a", "label:env:prod", "archived:true", "has_unread:false", "pr:1", "pr:2147483648", "repo:o/r", "pr_status:open", 'diff_url:"http://a.b/c"', 'title:"a b"', "env:prod", "k:v", "env", "prod,dev", "bare"],
+  words: [
+    "hello",
+    "title:a",
+    "label:env:prod",
+    "archived:true",
+    "has_unread:false",
+    "pr:1",
+    "pr:2147483648",
+    "repo:o/r",
+    "pr_status:open",
+    'diff_url:"http://a.b/c"',
+    'title:"a b"',
+    "env:prod",
+    "k:v",
+    "env",
+    "prod,dev",
+    "bare",
+  ],
 };
 
 /** Puts the current fixture ids where a generated value holds a token. */
@@ -87,8 +109,31 @@ interface RestCase {
   idempotencyKey: string | undefined;
 }
 
-const junkSegments = ["not-a-uuid", "%00", "%ED%A0%80", "%E0%A4%A", "%", "1e20", "-1", "0", "9007199254740993", "00000000-0000-0000-0000-000000000000", "x".repeat(600), "%F0%9F%98%80"];
-const junkQueries = ["a[b]=1", "%zz=1", "=&&=", "limit=1&limit=2", "after=%00", "q=%E0%A4%A", "label=%00:x", `values=${"a,".repeat(40)}`, `q=${"title:a%20".repeat(600)}`];
+const junkSegments = [
+  "not-a-uuid",
+  "%00",
+  "%ED%A0%80",
+  "%E0%A4%A",
+  "%",
+  "1e20",
+  "-1",
+  "0",
+  "9007199254740993",
+  "00000000-0000-0000-0000-000000000000",
+  "x".repeat(600),
+  "%F0%9F%98%80",
+];
+const junkQueries = [
+  "a[b]=1",
+  "%zz=1",
+  "=&&=",
+  "limit=1&limit=2",
+  "after=%00",
+  "q=%E0%A4%A",
+  "label=%00:x",
+  `values=${"a,".repeat(40)}`,
+  `q=${"title:a%20".repeat(600)}`,
+];
 const rawBodies = [
   '{"content":',
   "null",
@@ -133,12 +178,23 @@ function queryArb(schema: RouteInputs["query"]): fc.Arbitrary<string> {
 const encodings = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 12 },
   { arbitrary: fc.constantFrom("gzip", "deflate", "br").map((h) => ({ header: h, compress: h as "gzip" | "deflate" | "br" })), weight: 1 },
-  { arbitrary: fc.constantFrom("gzip", "deflate", "br", "identity", "zstd-ish", "gzip, deflate", "GZIP").map((h) => ({ header: h, compress: null })), weight: 1 },
+  {
+    arbitrary: fc.constantFrom("gzip", "deflate", "br", "identity", "zstd-ish", "gzip, deflate", "GZIP").map((h) => ({ header: h, compress: null })),
+    weight: 1,
+  },
 );
 const contentTypes = fc.oneof(
   { arbitrary: fc.constant("application/json"), weight: 14 },
   {
-    arbitrary: fc.constantFrom(undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/json; charset=latin1", "application/vnd.api+json"),
+    arbitrary: fc.constantFrom(
+      undefined,
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json; charset=utf-16",
+      "application/json; charset=latin1",
+      "application/vnd.api+json",
+    ),
     weight: 1,
   },
 );
@@ -158,7 +214,10 @@ const restCases: fc.Arbitrary<RestCase> = fc.constantFrom(...(Object.entries(rou
       rawBody: fc.oneof({ arbitrary: fc.constant(undefined), weight: 14 }, { arbitrary: fc.constantFrom(...rawBodies), weight: 1 }),
       contentType: contentTypes,
       encoding: encodings,
-      key: fc.oneof({ arbitrary: fc.constant("admin" as const), weight: 16 }, { arbitrary: fc.constantFrom("member" as const, "none" as const, "bogus" as const), weight: 2 }),
+      key: fc.oneof(
+        { arbitrary: fc.constant("admin" as const), weight: 16 },
+        { arbitrary: fc.constantFrom("member" as const, "none" as const, "bogus" as const), weight: 2 },
+      ),
       idempotencyKey: fc.oneof(
         { arbitrary: fc.constant(undefined), weight: 10 },
         { arbitrary: fc.constantFrom("fuzz-key-1", "fuzz-key-2", "é", " ", "x".repeat(201)), weight: 1 },
@@ -168,7 +227,18 @@ const restCases: fc.Arbitrary<RestCase> = fc.constantFrom(...(Object.entries(rou
     .map((r) => {
       let i = 0;
       const path = template.replace(/:(\w+)/g, () => r.params[i++]!);
-      return { route, method: r.method, path, query: r.query, body: r.body, rawBody: r.rawBody, contentType: r.contentType, encoding: r.encoding, key: r.key, idempotencyKey: r.idempotencyKey };
+      return {
+        route,
+        method: r.method,
+        path,
+        query: r.query,
+        body: r.body,
+        rawBody: r.rawBody,
+        contentType: r.contentType,
+        encoding: r.encoding,
+        key: r.key,
+        idempotencyKey: r.idempotencyKey,
+      };
     });
 });
 
@@ -214,7 +284,12 @@ const socketCases: fc.Arbitrary<SocketCase> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       ns: fc.constantFrom(namespaces.chats, namespaces.chat),
-      event: fc.oneof(fc.constantFrom("chat:Create", "join ", "__proto__", "constructor", "toString", "hasOwnProperty", "session:revoked", "x".repeat(5000)), fc.string({ minLength: 1, maxLength: 30 })).filter((e) => !reserved.has(e)),
+      event: fc
+        .oneof(
+          fc.constantFrom("chat:Create", "join ", "__proto__", "constructor", "toString", "hasOwnProperty", "session:revoked", "x".repeat(5000)),
+          fc.string({ minLength: 1, maxLength: 30 }),
+        )
+        .filter((e) => !reserved.has(e)),
       args: fc.array(junkValue(), { maxLength: 2 }),
     }),
   },
@@ -243,7 +318,10 @@ describe("fuzzing every route and socket command (pglite)", () => {
     const apiKey = (await api("/api-keys", { method: "POST", json: { name: "decoy" } })).id;
     const { chat, message } = await createChat(srv, { content: "fuzz fixture" });
     await waitForStatus(srv, chat.id, "waiting");
-    await waitFor(async () => (await srv.db.prisma.notification.count()) > 0 && (await srv.db.prisma.outboxJob.count()) === 0, { timeoutMs: 20_000, message: "after-turn work" });
+    await waitFor(async () => (await srv.db.prisma.notification.count()) > 0 && (await srv.db.prisma.outboxJob.count()) === 0, {
+      timeoutMs: 20_000,
+      message: "after-turn work",
+    });
     const notification = (await srv.db.prisma.notification.findFirstOrThrow()).id;
     const defaultModel = (await srv.db.prisma.modelConfig.findFirstOrThrow({ where: { isDefault: true } })).id;
     // From here on nothing runs in the background: a turn job or a sweep would change rows between two digests.
@@ -316,68 +394,78 @@ describe("fuzzing every route and socket command (pglite)", () => {
     expect(registeredRoutes(srv.app).sort()).toEqual(Object.keys(routeInputs).sort());
   });
 
-  it(`REST: ${REST_RUNS} generated requests, none a 5xx, every refusal a JSON error that changed nothing`, async () => {
-    const keys = { admin: srv.adminKey, member: memberKey, none: null, bogus: `sb_00000000_${"A".repeat(43)}` };
-    const started = performance.now();
-    const statuses: Record<string, number> = {};
-    await fc.assert(
-      fc.asyncProperty(restCases, async (c) => {
-        const payload = c.rawBody ?? (c.body === undefined ? undefined : JSON.stringify(resolve(c.body, fx)));
-        const canHaveBody = c.method !== "GET" && payload !== undefined;
-        const headers: Record<string, string> = {};
-        if (c.contentType && canHaveBody) headers["content-type"] = c.contentType;
-        if (c.encoding && canHaveBody) headers["content-encoding"] = c.encoding.header;
-        if (c.idempotencyKey) headers["idempotency-key"] = c.idempotencyKey;
-        const raw = canHaveBody ? Buffer.from(payload) : undefined;
-        const sent = raw && c.encoding?.compress ? { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync }[c.encoding.compress](raw) : raw;
-        const url = `${resolve(c.path, fx) as string}${c.query ? `?${resolve(c.query, fx) as string}` : ""}`;
-        const res = await srv.api(url, { method: c.method, headers, key: keys[c.key], ...(sent ? { body: sent } : {}) });
-        const text = await res.text();
-        const what = () => `${c.method} ${url.slice(0, 500)} → ${res.status} ${text.slice(0, 300)}\ncase: ${describeCase(c)}`;
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-        check(res.status < 500, what);
-        if (res.status >= 400) {
-          check(/^application\/json/.test(res.headers.get("content-type") ?? ""), what);
-          const b = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-          check(typeof b.error?.code === "string" && b.error.code in errorStatus && typeof b.error.message === "string", what);
-          await expectUnchanged(what);
-        } else if (c.method !== "GET") {
-          await afterSuccess(c.route);
-        }
-      }),
-      { seed: SEED, numRuns: REST_RUNS, endOnFailure: true },
-    );
-    expect((await srv.api("/healthz", { key: null })).status).toBe(200);
-    // The generators reach past validation into the services, not only the schema checks.
-    expect(Object.keys(statuses).filter((s) => s.startsWith("2")).length).toBeGreaterThan(0);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`REST fuzz: ${REST_RUNS} cases in ${seconds} s (seed ${SEED}); statuses ${JSON.stringify(statuses)}`);
-  }, RUN_TIMEOUT_MS);
+  it(
+    `REST: ${REST_RUNS} generated requests, none a 5xx, every refusal a JSON error that changed nothing`,
+    async () => {
+      const keys = { admin: srv.adminKey, member: memberKey, none: null, bogus: `sb_00000000_${"A".repeat(43)}` };
+      const started = performance.now();
+      const statuses: Record<string, number> = {};
+      await fc.assert(
+        fc.asyncProperty(restCases, async (c) => {
+          const payload = c.rawBody ?? (c.body === undefined ? undefined : JSON.stringify(resolve(c.body, fx)));
+          const canHaveBody = c.method !== "GET" && payload !== undefined;
+          const headers: Record<string, string> = {};
+          if (c.contentType && canHaveBody) headers["content-type"] = c.contentType;
+          if (c.encoding && canHaveBody) headers["content-encoding"] = c.encoding.header;
+          if (c.idempotencyKey) headers["idempotency-key"] = c.idempotencyKey;
+          const raw = canHaveBody ? Buffer.from(payload) : undefined;
+          const sent = raw && c.encoding?.compress ? { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync }[c.encoding.compress](raw) : raw;
+          const url = `${resolve(c.path, fx) as string}${c.query ? `?${resolve(c.query, fx) as string}` : ""}`;
+          const res = await srv.api(url, { method: c.method, headers, key: keys[c.key], ...(sent ? { body: sent } : {}) });
+          const text = await res.text();
+          const what = () => `${c.method} ${url.slice(0, 500)} → ${res.status} ${text.slice(0, 300)}\ncase: ${describeCase(c)}`;
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          check(res.status < 500, what);
+          if (res.status >= 400) {
+            check(/^application\/json/.test(res.headers.get("content-type") ?? ""), what);
+            const b = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+            check(typeof b.error?.code === "string" && b.error.code in errorStatus && typeof b.error.message === "string", what);
+            await expectUnchanged(what);
+          } else if (c.method !== "GET") {
+            await afterSuccess(c.route);
+          }
+        }),
+        { seed: SEED, numRuns: REST_RUNS, endOnFailure: true },
+      );
+      expect((await srv.api("/healthz", { key: null })).status).toBe(200);
+      // The generators reach past validation into the services, not only the schema checks.
+      expect(Object.keys(statuses).filter((s) => s.startsWith("2")).length).toBeGreaterThan(0);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`REST fuzz: ${REST_RUNS} cases in ${seconds} s (seed ${SEED}); statuses ${JSON.stringify(statuses)}`);
+    },
+    RUN_TIMEOUT_MS,
+  );
 
-  it(`sockets: ${SOCKET_RUNS} generated commands, none acked internal/unavailable, every refusal changed nothing`, async () => {
-    const started = performance.now();
-    const outcomes: Record<string, number> = {};
-    await fc.assert(
-      fc.asyncProperty(socketCases, async (c) => {
-        const args = c.args.map((a) => resolve(a, fx));
-        // Frames over the documented 1 MB cap are cut by design; stay under it.
-        fc.pre(Buffer.byteLength(JSON.stringify(args) ?? "") < 900_000);
-        const s = sockets[c.ns]!;
-        const ack: Json = await untyped(s).timeout(10_000).emitWithAck(c.event, ...args);
-        const what = () => `${c.ns} ${c.event.slice(0, 100)} → ${describeCase(ack)}\nargs: ${describeCase(c.args)}`;
-        check(typeof ack?.ok === "boolean" && s.connected, what);
-        const outcome = ack.ok ? "ok" : String(ack.error?.code);
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        if (ack.ok) return afterSuccess(c.event);
-        check(typeof ack.error?.code === "string" && !["internal", "unavailable"].includes(ack.error.code) && typeof ack.error.message === "string", what);
-        await expectUnchanged(what);
-      }),
-      { seed: SEED, numRuns: SOCKET_RUNS, endOnFailure: true },
-    );
-    for (const s of Object.values(sockets)) {
-      expect(await untyped(s).timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
-    }
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`socket fuzz: ${SOCKET_RUNS} cases in ${seconds} s (seed ${SEED}); outcomes ${JSON.stringify(outcomes)}`);
-  }, RUN_TIMEOUT_MS);
+  it(
+    `sockets: ${SOCKET_RUNS} generated commands, none acked internal/unavailable, every refusal changed nothing`,
+    async () => {
+      const started = performance.now();
+      const outcomes: Record<string, number> = {};
+      await fc.assert(
+        fc.asyncProperty(socketCases, async (c) => {
+          const args = c.args.map((a) => resolve(a, fx));
+          // Frames over the documented 1 MB cap are cut by design; stay under it.
+          fc.pre(Buffer.byteLength(JSON.stringify(args) ?? "") < 900_000);
+          const s = sockets[c.ns]!;
+          const ack: Json = await untyped(s)
+            .timeout(10_000)
+            .emitWithAck(c.event, ...args);
+          const what = () => `${c.ns} ${c.event.slice(0, 100)} → ${describeCase(ack)}\nargs: ${describeCase(c.args)}`;
+          check(typeof ack?.ok === "boolean" && s.connected, what);
+          const outcome = ack.ok ? "ok" : String(ack.error?.code);
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          if (ack.ok) return afterSuccess(c.event);
+          check(typeof ack.error?.code === "string" && !["internal", "unavailable"].includes(ack.error.code) && typeof ack.error.message === "string", what);
+          await expectUnchanged(what);
+        }),
+        { seed: SEED, numRuns: SOCKET_RUNS, endOnFailure: true },
+      );
+      for (const s of Object.values(sockets)) {
+        expect(await untyped(s).timeout(5_000).emitWithAck("session:info", {})).toMatchObject({ ok: true });
+      }
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`socket fuzz: ${SOCKET_RUNS} cases in ${seconds} s (seed ${SEED}); outcomes ${JSON.stringify(outcomes)}`);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });

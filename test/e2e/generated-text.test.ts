@@ -72,7 +72,10 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
     const store = (await import("../../src/turns/turn-store.ts")).TurnStore;
     const ts = new store(srv.db.prisma, srv.events);
     const c0 = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } });
-    await ts.finish({ chatId: chat.id, workerId: "w", historyVersion: c0.historyVersion }, { status: "error", error: { message: "x", kind: "generic", provider: "p", retryable: false, status_code: null, detail: null } });
+    await ts.finish(
+      { chatId: chat.id, workerId: "w", historyVersion: c0.historyVersion },
+      { status: "error", error: { message: "x", kind: "generic", provider: "p", retryable: false, status_code: null, detail: null } },
+    );
     expect((await getChat(srv, chat.id)).last_turn_summary).toBeNull();
     // A normal turn stores a summary again; a blank model answer then stores null (not "").
     await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "again" } });
@@ -138,7 +141,10 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
   });
 
   it("one quick-generation model per organization: marking one unmarks the other, and the database refuses two", async () => {
-    const quickOnes = async () => (await body(await srv.api("/api/v1/model-configs"))).model_configs.filter((m: { quick_generation: boolean }) => m.quick_generation).map((m: { id: string }) => m.id);
+    const quickOnes = async () =>
+      (await body(await srv.api("/api/v1/model-configs"))).model_configs
+        .filter((m: { quick_generation: boolean }) => m.quick_generation)
+        .map((m: { id: string }) => m.id);
     expect(await quickOnes()).toEqual([quickModelId]); // the echo model gave the mark up too
     const other = (await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true })).modelId;
     expect(await quickOnes()).toEqual([other]);
@@ -151,7 +157,8 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
   it("the built-in echo model yields to the first real model: titles and summaries come from it", async () => {
     const fresh = await startTestServer(mode);
     try {
-      const models = async () => (await body(await fresh.api("/api/v1/model-configs"))).model_configs as { id: string; model: string; is_default: boolean; quick_generation: boolean }[];
+      const models = async () =>
+        (await body(await fresh.api("/api/v1/model-configs"))).model_configs as { id: string; model: string; is_default: boolean; quick_generation: boolean }[];
       const [echo] = await models();
       expect([echo!.model, echo!.is_default, echo!.quick_generation]).toEqual(["echo", true, true]);
       // A real provider, marked neither default nor quick: echo stays the default for chats, not for titles.
@@ -162,10 +169,13 @@ describeModes(modes, "titles and summaries on $db (redis: $redis)", (mode) => {
       ]);
       const before = quick.requests.length;
       const { chat } = await createChat(fresh, { content: "how do I deploy this app?" }); // runs on echo
-      const named = await waitFor(async () => {
-        const c = await getChat(fresh, chat.id);
-        return c.title_source === "generated" && c.last_turn_summary !== null ? c : null;
-      }, { timeoutMs: 15_000, message: "no title or summary from the real model" });
+      const named = await waitFor(
+        async () => {
+          const c = await getChat(fresh, chat.id);
+          return c.title_source === "generated" && c.last_turn_summary !== null ? c : null;
+        },
+        { timeoutMs: 15_000, message: "no title or summary from the real model" },
+      );
       expect(named).toMatchObject({ title: "Deploying the app", last_turn_summary: "Explained the deployment steps", last_model_config_id: echo!.id });
       expect(quick.requests.slice(before).every((r) => (r.body as { model: string }).model === "openai-model")).toBe(true);
       // Marking it the default takes that from echo too.

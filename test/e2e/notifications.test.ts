@@ -65,13 +65,11 @@ describeModes(modes, "turn notifications and webhooks on $db (redis: $redis)", (
   beforeAll(async () => {
     quick = await startOpenAiFake({
       defaultReply: (req) =>
-        isSummaryPrompt(req)
-          ? prompt(req).includes("NOSUMMARY")
-            ? { fail: { status: 400 } }
-            : { text: "Answered the question" }
-          : { text: "A title" },
+        isSummaryPrompt(req) ? (prompt(req).includes("NOSUMMARY") ? { fail: { status: 400 } } : { text: "Answered the question" }) : { text: "A title" },
     });
-    broken = await startOpenAiFake({ defaultReply: { fail: { status: 400, body: { error: { message: "model does not exist", type: "invalid_request_error" } } } } });
+    broken = await startOpenAiFake({
+      defaultReply: { fail: { status: 400, body: { error: { message: "model does not exist", type: "invalid_request_error" } } } },
+    });
     receiver = await startReceiver();
     srv = await startTestServer({ ...mode, env: { WEBHOOK_BACKOFF_MS: String(BACKOFF_MS), WEBHOOK_ATTEMPTS: "4", WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } });
     await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
@@ -202,7 +200,10 @@ describeModes(modes, "turn notifications and webhooks on $db (redis: $redis)", (
     const closed = await startReceiver();
     await closed.close();
     await srv.api("/api/v1/me/webhook", { method: "PUT", json: { url: closed.url } });
-    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({ delivered: false, error: "webhook request failed: ECONNREFUSED" });
+    expect(await body(await srv.api("/api/v1/me/webhook/test", { method: "POST" }))).toEqual({
+      delivered: false,
+      error: "webhook request failed: ECONNREFUSED",
+    });
     await srv.api("/api/v1/me/webhook", { method: "DELETE" });
     expect(await body(await srv.api("/api/v1/me/webhook", { method: "DELETE", key }))).toEqual({ url: null, secret_set: false });
     const none = await srv.api("/api/v1/me/webhook/test", { method: "POST", key });
@@ -302,7 +303,9 @@ describeModes(dbModes(), "webhook destinations without WEBHOOK_ALLOW_PRIVATE_NET
 
   /** Points the user's webhook at `url` in the database, as a row predating the PUT check (or a name re-pointed since) would. */
   async function storedWebhook(key: string, url: string): Promise<void> {
-    expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x", secret: "s".repeat(32) } })).status).toBe(200);
+    expect((await srv.api("/api/v1/me/webhook", { method: "PUT", key, json: { url: "https://hooks.example.com/x", secret: "s".repeat(32) } })).status).toBe(
+      200,
+    );
     const me = (await body(await srv.api("/api/v1/me", { key }))).user;
     await srv.db.prisma.user.update({ where: { id: me.id }, data: { webhookUrl: url } });
   }

@@ -2,7 +2,15 @@
 // route, with the same validation and errors; plus the organizing commands at work.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { commandNames, commands, namespaces, type CommandName, type ClientToServerEvents, type ServerToClientEvents, type WatchEvent } from "../../client-kit/index.ts";
+import {
+  commandNames,
+  commands,
+  namespaces,
+  type CommandName,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type WatchEvent,
+} from "../../client-kit/index.ts";
 import { createChat, getChat, waitForStatus } from "../support/chats.ts";
 import { body, type Json, startTestServer, type TestServer } from "../support/server.ts";
 import { nextEvent, untyped } from "../support/socket.ts";
@@ -27,7 +35,8 @@ describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
   afterAll(() => srv?.close());
 
   /** The command's route with each path id filled in: uuids with a chat no one has, numeric ids with 1. */
-  const restPath = (name: CommandName) => `/api/v1${commands[name].path.replace(/:([a-z_]+)/g, (_m, p: string) => (p === "message_id" || p === "queued_id" ? "1" : missingChat))}`;
+  const restPath = (name: CommandName) =>
+    `/api/v1${commands[name].path.replace(/:([a-z_]+)/g, (_m, p: string) => (p === "message_id" || p === "queued_id" ? "1" : missingChat))}`;
 
   it.each(commandNames)("%s has a socket handler and a REST route, answering alike", async (name) => {
     const spec = commands[name];
@@ -91,7 +100,14 @@ describeModes(dbModes(), "REST/socket parity on $db", ({ db }) => {
     // A child chat (sub-agent) of b, archived with its root.
     const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: b } });
     const child = await srv.db.prisma.chat.create({
-      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: b, rootChatId: b, lastModelConfigId: root.lastModelConfigId, title: "child" },
+      data: {
+        organizationId: root.organizationId,
+        ownerId: root.ownerId,
+        parentChatId: b,
+        rootChatId: b,
+        lastModelConfigId: root.lastModelConfigId,
+        title: "child",
+      },
     });
     const archived = await ack(sock, "chat:archive", { chat_id: b });
     expect(archived.ok).toBe(true);

@@ -40,7 +40,10 @@ describe("process start on embedded defaults", () => {
     const keyFile = path.join(dataDir, "admin-key");
     expect((await readFile(keyFile, "utf8")).trim()).toBe(key);
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
-    const logLines = first.stdout().split("\n").filter((l) => l.startsWith("{"));
+    const logLines = first
+      .stdout()
+      .split("\n")
+      .filter((l) => l.startsWith("{"));
     expect(logLines.some((l) => l.includes(key!))).toBe(false);
     expect(logLines.some((l) => /"applied":[1-9]/.test(l))).toBe(true);
     first.kill("SIGTERM");

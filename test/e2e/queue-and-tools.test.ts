@@ -20,7 +20,11 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
   let quick: OpenAiFake;
   let slow: string;
   beforeAll(async () => {
-    [srv, openai, quick] = await Promise.all([startTestServer({ ...mode, env: { HEARTBEAT_INTERVAL_MS: "1000", STALE_AFTER_MS: "3000" } }), startOpenAiFake(), startOpenAiFake()]);
+    [srv, openai, quick] = await Promise.all([
+      startTestServer({ ...mode, env: { HEARTBEAT_INTERVAL_MS: "1000", STALE_AFTER_MS: "3000" } }),
+      startOpenAiFake(),
+      startOpenAiFake(),
+    ]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
     // Titles and summaries go to a real model once there is one: keep them off the scripted fake.
     await addModel(srv, { kind: "openai", base_url: quick.baseURL, api_key: "sk-quick", quick_generation: true });
@@ -36,12 +40,15 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
   // One statement, so status and queue come from the same snapshot (two reads could
   // see "waiting" from before a promotion and the queue from after it).
   const idle = (chatId: string) =>
-    waitFor(async () => {
-      const [c] = await srv.db.prisma.$queryRaw<{ status: string; queued: number }[]>`
+    waitFor(
+      async () => {
+        const [c] = await srv.db.prisma.$queryRaw<{ status: string; queued: number }[]>`
         SELECT status::text AS status, (SELECT count(*)::int FROM chat_queued_messages q WHERE q.chat_id = c.id) AS queued
         FROM chats c WHERE c.id = ${chatId}::uuid`;
-      return c?.status === "waiting" && c.queued === 0 ? c : null;
-    }, { timeoutMs: 30_000, message: "chat never settled" });
+        return c?.status === "waiting" && c.queued === 0 ? c : null;
+      },
+      { timeoutMs: 30_000, message: "chat never settled" },
+    );
 
   it("promotes three queued messages FIFO, each on its own model", async () => {
     const models = await Promise.all([1, 2, 3].map(async () => (await addModel(srv, { kind: "echo" })).modelId));
@@ -162,7 +169,10 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     const { chat } = await createChat(srv, { content: "hi" });
     await idle(chat.id);
     // A worker that died long ago: running, stale heartbeat, a foreign worker id.
-    await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { status: "running", workerId: "dead-worker", heartbeatAt: new Date(Date.now() - 60_000) } });
+    await srv.db.prisma.chat.update({
+      where: { id: chat.id },
+      data: { status: "running", workerId: "dead-worker", heartbeatAt: new Date(Date.now() - 60_000) },
+    });
     const q = await body(await send(chat.id, { content: "after the crash" }));
     const res = await promote(chat.id, q.queued_message.id);
     expect(res.status).toBe(202);
@@ -189,7 +199,12 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
   it("dynamic tools: a mixed built-in + dynamic step, requires_action, results resume the turn", async () => {
     const { modelId } = await addModel(srv, { kind: "openai", base_url: openai.baseURL, api_key: "sk-test" });
     openai.enqueue(
-      { toolCalls: [{ id: "call_time", name: "current_time", args: {} }, { id: "call_lookup", name: "lookup", args: { q: "switchboard" } }] },
+      {
+        toolCalls: [
+          { id: "call_time", name: "current_time", args: {} },
+          { id: "call_lookup", name: "lookup", args: { q: "switchboard" } },
+        ],
+      },
       { text: "found it" },
     );
     const actions: unknown[] = [];
@@ -210,7 +225,8 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     expect(bad.status).toBe(400);
     expect((await body(bad)).error.details).toMatchObject({ missing: ["call_lookup"], extra: ["call_nope"] });
     // Two clients answer at once: the first wins, the second gets 409.
-    const submit = () => srv.api(`/api/v1/chats/${chat.id}/tool-results`, { method: "POST", json: { results: [{ tool_call_id: "call_lookup", output: { hits: 3 } }] } });
+    const submit = () =>
+      srv.api(`/api/v1/chats/${chat.id}/tool-results`, { method: "POST", json: { results: [{ tool_call_id: "call_lookup", output: { hits: 3 } }] } });
     const statuses = (await Promise.all([submit(), submit()])).map((r) => r.status).sort();
     expect(statuses).toEqual([200, 409]);
     const settled = await waitForStatus(srv, chat.id, ["waiting", "error"]);
@@ -219,7 +235,12 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     expect(msgs.map((m) => m.role)).toEqual(["user", "assistant", "tool", "tool", "assistant"]);
     expect(text(msgs[4])).toBe("found it");
     const resumed = openai.requests.at(-1)!.body as { messages: { role: string; tool_call_id?: string }[] };
-    expect(resumed.messages.filter((m) => m.role === "tool").map((m) => m.tool_call_id).sort()).toEqual(["call_lookup", "call_time"]);
+    expect(
+      resumed.messages
+        .filter((m) => m.role === "tool")
+        .map((m) => m.tool_call_id)
+        .sort(),
+    ).toEqual(["call_lookup", "call_time"]);
     const late = await submit();
     expect(late.status).toBe(409);
     expect((await body(late)).error.code).toBe("invalid_transition");
@@ -234,14 +255,25 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
     await idle(chat.id);
     const msgs = await listMessages(srv, chat.id);
     expect(msgs.map((m) => m.role)).toEqual(["user", "assistant", "tool", "user", "assistant"]);
-    expect(msgs[2].content[0]).toMatchObject({ type: "tool-result", tool_name: "mytool", is_error: true, result: { error: expect.stringMatching(/^Skipped/) } });
+    expect(msgs[2].content[0]).toMatchObject({
+      type: "tool-result",
+      tool_name: "mytool",
+      is_error: true,
+      result: { error: expect.stringMatching(/^Skipped/) },
+    });
   });
 
   it("two concurrent promotions of one queued message: exactly one wins, nothing is duplicated", async () => {
     const { chat } = await createChat(srv, { content: "base" });
     await idle(chat.id);
     await srv.db.prisma.chat.update({ where: { id: chat.id }, data: { status: "error" } });
-    const queued = await srv.db.prisma.chatQueuedMessage.create({ data: { chatId: chat.id, content: [{ type: "text", text: "only once" }], createdBy: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).ownerId } });
+    const queued = await srv.db.prisma.chatQueuedMessage.create({
+      data: {
+        chatId: chat.id,
+        content: [{ type: "text", text: "only once" }],
+        createdBy: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).ownerId,
+      },
+    });
     const codes = (await Promise.all([promote(chat.id, Number(queued.id)), promote(chat.id, Number(queued.id))])).map((r) => r.status).sort();
     expect(codes).toEqual([202, 404]);
     await idle(chat.id);
@@ -251,7 +283,13 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
   it("an archived chat refuses send, queue, edit, promote, tool results and acquisition", async () => {
     const { chat, message } = await createChat(srv, { content: "freeze me" });
     await idle(chat.id);
-    const queued = await srv.db.prisma.chatQueuedMessage.create({ data: { chatId: chat.id, content: [{ type: "text", text: "q" }], createdBy: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).ownerId } });
+    const queued = await srv.db.prisma.chatQueuedMessage.create({
+      data: {
+        chatId: chat.id,
+        content: [{ type: "text", text: "q" }],
+        createdBy: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).ownerId,
+      },
+    });
     expect((await srv.api(`/api/v1/chats/${chat.id}/archive`, { method: "POST" })).status).toBe(200);
     const attempts = [
       send(chat.id, { content: "x" }),

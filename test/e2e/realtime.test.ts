@@ -4,7 +4,17 @@
 // revoked keys, and (with Postgres + Redis) two server processes sharing the work.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Socket } from "socket.io-client";
-import { namespaces, TurnStreamState, type Ack, type ClientToServerEvents, type JoinSnapshot, type ServerToClientEvents, type StreamEnvelope, type UnreadEvent, type WatchEvent } from "../../client-kit/index.ts";
+import {
+  namespaces,
+  TurnStreamState,
+  type Ack,
+  type ClientToServerEvents,
+  type JoinSnapshot,
+  type ServerToClientEvents,
+  type StreamEnvelope,
+  type UnreadEvent,
+  type WatchEvent,
+} from "../../client-kit/index.ts";
 import { addModel, createChat, getChat, listMessages, waitForStatus } from "../support/chats.ts";
 import { testRedisUrl } from "../support/env.ts";
 import { body, deleteRedisKeys, startTestServer, type Json, type TestServer } from "../support/server.ts";
@@ -63,7 +73,8 @@ async function openChatStaysRead(srv: TestServer, dashSrv: TestServer, modelId: 
   const { chat } = await createChat(srv, { content: "first question" });
   await waitForStatus(srv, chat.id, "waiting");
   const cursor = async () => Number((await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).lastReadMessageId);
-  const send = async (content: string) => (await body(await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content, model_config_id: modelId } }))).chat.version as number;
+  const send = async (content: string) =>
+    (await body(await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content, model_config_id: modelId } }))).chat.version as number;
 
   const long = Array.from({ length: 100 }, (_, i) => `o${i}`).join(" ");
   const openFrom = await send(long);
@@ -81,7 +92,10 @@ async function openChatStaysRead(srv: TestServer, dashSrv: TestServer, modelId: 
 
   expect((await ack(viewer, "leave", { chat_id: chat.id })).ok).toBe(true);
   const closedFrom = await send("asked after leaving");
-  await waitFor(() => unread.some((e) => e.chat_id === chat.id && e.has_unread && e.version >= closedFrom), { timeoutMs: 15_000, message: "no chat:unread after leaving" });
+  await waitFor(() => unread.some((e) => e.chat_id === chat.id && e.has_unread && e.version >= closedFrom), {
+    timeoutMs: 15_000,
+    message: "no chat:unread after leaving",
+  });
   expect((await getChat(srv, chat.id)).has_unread).toBe(true);
   // Events reach the dashboard in order: anything said about the open period came before this.
   expect(unread.filter((e) => e.chat_id === chat.id && e.has_unread && e.version >= openFrom && e.version < closedFrom)).toEqual([]);
@@ -170,7 +184,10 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
     await late.join(chat.id);
     await waitForStatus(srv, chat.id, "waiting");
     const expected = `Echo: ${words}`;
-    await waitFor(() => a.finalText() === expected && late.finalText() === expected, { timeoutMs: 5_000, message: `got "${a.finalText()}" / "${late.finalText()}"` });
+    await waitFor(() => a.finalText() === expected && late.finalText() === expected, {
+      timeoutMs: 5_000,
+      message: `got "${a.finalText()}" / "${late.finalText()}"`,
+    });
     expect((await listMessages(srv, chat.id))[1].content[0].text).toBe(expected);
   });
 
@@ -225,7 +242,10 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
     expect(submitted).toMatchObject({ ok: true, data: { status: "pending" } });
     await done;
     expect(text(await listMessages(srv, chatId), -1)).toBe('Tool lookup returned {"sunny":true}');
-    expect(await ack(bot, "tool_results:submit", { chat_id: chatId, results: [{ tool_call_id: calls[0]!.tool_call_id, output: 1 }] })).toMatchObject({ ok: false, error: { code: "invalid_transition" } });
+    expect(await ack(bot, "tool_results:submit", { chat_id: chatId, results: [{ tool_call_id: calls[0]!.tool_call_id, output: 1 }] })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_transition" },
+    });
   });
 
   it("an idempotent retry acts once, over the socket and over REST with the same key", async () => {
@@ -235,7 +255,11 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
     const cmd = { chat_id: chat.id, content: "send once", idempotency_key: `k-${chat.id}` };
     const [a, b] = await Promise.all([ack(bot, "message:send", cmd), ack(bot, "message:send", cmd)]);
     expect(a).toEqual(b);
-    const rest = await srv.api(`/api/v1/chats/${chat.id}/messages`, { method: "POST", json: { content: "send once" }, headers: { "idempotency-key": `k-${chat.id}` } });
+    const rest = await srv.api(`/api/v1/chats/${chat.id}/messages`, {
+      method: "POST",
+      json: { content: "send once" },
+      headers: { "idempotency-key": `k-${chat.id}` },
+    });
     expect(rest.status).toBeLessThan(300);
     await waitForStatus(srv, chat.id, "waiting");
     const users = (await listMessages(srv, chat.id)).filter((m) => m.role === "user");
@@ -246,7 +270,16 @@ describeModes(modes, "realtime on $db (redis: $redis)", (mode) => {
     const junk = await connected(srv.socket(namespaces.chat));
     const bystander = await connected(srv.socket(namespaces.chats));
     const events = ["session:info", "join", "leave", "chat:create", "message:send", "message:edit", "chat:interrupt"];
-    const payloads: unknown[] = [null, 42, "str", [], { chat_id: 5 }, { chat_id: "x".repeat(100_000) }, { content: { nested: true } }, { unknown_field: 1, chat_id: "00000000-0000-4000-8000-000000000000" }];
+    const payloads: unknown[] = [
+      null,
+      42,
+      "str",
+      [],
+      { chat_id: 5 },
+      { chat_id: "x".repeat(100_000) },
+      { content: { nested: true } },
+      { unknown_field: 1, chat_id: "00000000-0000-4000-8000-000000000000" },
+    ];
     for (const ev of events) {
       for (const p of payloads) {
         const a = await ack(junk, ev, p);

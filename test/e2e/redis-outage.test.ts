@@ -37,7 +37,14 @@ describe.skipIf(!testPostgresUrl())("a Redis outage under load (needs Postgres; 
     redisProc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
     probe.on("error", () => {});
-    await waitFor(async () => probe.connect().then(() => true, () => false), { timeoutMs: 10_000, message: "private redis-server did not start" });
+    await waitFor(
+      async () =>
+        probe.connect().then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 10_000, message: "private redis-server did not start" },
+    );
     probe.disconnect();
   };
 

@@ -38,13 +38,33 @@ describeModes(modes, "retention purge on $db (redis: $redis)", (mode) => {
     const recent = await archivedChat("2026-11-20T00:00:00Z");
     const root = oldOnes[0]!;
     const child = await srv.db.prisma.chat.create({
-      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: root.id, rootChatId: root.id, lastModelConfigId: root.lastModelConfigId, archived: true, archivedAt: new Date("2026-10-01T00:00:00Z") },
+      data: {
+        organizationId: root.organizationId,
+        ownerId: root.ownerId,
+        parentChatId: root.id,
+        rootChatId: root.id,
+        lastModelConfigId: root.lastModelConfigId,
+        archived: true,
+        archivedAt: new Date("2026-10-01T00:00:00Z"),
+      },
     });
     await srv.db.prisma.chatQueuedMessage.create({ data: { chatId: root.id, content: [], createdBy: root.ownerId } });
     await srv.db.prisma.chatDiffStatus.create({ data: { chatId: root.id, url: "https://x.test/pr/1" } });
-    const linked = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "a.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("a"), createdAt: new Date("2026-10-01T00:00:00Z") } });
+    const linked = await srv.db.prisma.chatFile.create({
+      data: {
+        ownerId: root.ownerId,
+        organizationId: root.organizationId,
+        name: "a.txt",
+        mimeType: "text/plain",
+        sizeBytes: 1,
+        data: Buffer.from("a"),
+        createdAt: new Date("2026-10-01T00:00:00Z"),
+      },
+    });
     await srv.db.prisma.chatFileLink.create({ data: { chatId: root.id, fileId: linked.id } });
-    const keptFile = await srv.db.prisma.chatFile.create({ data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "b.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("b") } });
+    const keptFile = await srv.db.prisma.chatFile.create({
+      data: { ownerId: root.ownerId, organizationId: root.organizationId, name: "b.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("b") },
+    });
     await srv.db.prisma.chatFileLink.create({ data: { chatId: recent.id, fileId: keptFile.id } });
 
     // Retention 0 keeps everything.
@@ -72,10 +92,24 @@ describeModes(modes, "retention purge on $db (redis: $redis)", (mode) => {
     const now = new Date("2027-02-01T12:00:00Z");
     const admin = await srv.db.prisma.user.findFirstOrThrow();
     const org = await srv.db.prisma.organization.findFirstOrThrow();
-    const file = (createdAt: string) => srv.db.prisma.chatFile.create({ data: { ownerId: admin.id, organizationId: org.id, name: "u.txt", mimeType: "text/plain", sizeBytes: 1, data: Buffer.from("u"), createdAt: new Date(createdAt) } });
+    const file = (createdAt: string) =>
+      srv.db.prisma.chatFile.create({
+        data: {
+          ownerId: admin.id,
+          organizationId: org.id,
+          name: "u.txt",
+          mimeType: "text/plain",
+          sizeBytes: 1,
+          data: Buffer.from("u"),
+          createdAt: new Date(createdAt),
+        },
+      });
     const fresh = await file("2027-02-01T11:30:00Z");
     const stale = await file("2027-02-01T10:30:00Z");
-    const note = (createdAt: string) => srv.db.prisma.notification.create({ data: { userId: admin.id, organizationId: org.id, kind: "turn_finished", title: "t", body: "b", createdAt: new Date(createdAt) } });
+    const note = (createdAt: string) =>
+      srv.db.prisma.notification.create({
+        data: { userId: admin.id, organizationId: org.id, kind: "turn_finished", title: "t", body: "b", createdAt: new Date(createdAt) },
+      });
     const oldNotes = await Promise.all(["2026-10-01T00:00:00Z", "2026-11-03T11:59:00Z", "2026-10-15T00:00:00Z"].map(note));
     const kept = await note("2026-11-03T12:01:00Z"); // the cutoff, 90 days before `now`, is 2026-11-03T12:00Z
     const r = await new RetentionPurge(srv.db.prisma, srv.events, () => now, 90).run(undefined, 2);

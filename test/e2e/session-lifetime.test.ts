@@ -160,27 +160,30 @@ describeModes(modes, "session lifetime on $db (redis: $redis)", (mode) => {
   it.each([
     ["revoked", { revokedAt: new Date() }, "api key revoked"],
     ["expired", { expiresAt: new Date(Date.now() - 1000) }, "api key expired"],
-  ] as const)("a key %s behind the server's back: the next event is refused as unauthorized and the socket cut, with no sweep", async (_label, change, reason) => {
-    const k = await newKey(noSweep);
-    const s = noSweep.socket(namespaces.chat, k.key);
-    await nextEvent(s, "connect");
-    expect(await s.timeout(10_000).emitWithAck("session:info", {})).toMatchObject({ ok: true }); // the verdict is cached now
-    const notice = nextEvent(s, "session:revoked", 30_000);
-    const gone = nextEvent(s, "disconnect", 30_000);
-    await noSweep.db.prisma.apiKey.update({ where: { id: k.id }, data: change });
-    // A junk chat:create answers validation_failed while the key is good; within the cache's few
-    // seconds it answers unauthorized instead: the key is checked before the payload.
-    const refused = await waitFor(
-      async () => {
-        const a = await s.timeout(10_000).emitWithAck("chat:create", { content: 5 } as never);
-        return !a.ok && a.error.code !== "validation_failed" ? a : false;
-      },
-      { timeoutMs: 20_000, intervalMs: 200, message: "event still accepted" },
-    );
-    expect(refused).toEqual({ ok: false, error: { code: "unauthorized", message: `session ended: ${reason}` } });
-    expect(await notice).toEqual({ reason });
-    expect(await gone).toBe("io server disconnect");
-  });
+  ] as const)(
+    "a key %s behind the server's back: the next event is refused as unauthorized and the socket cut, with no sweep",
+    async (_label, change, reason) => {
+      const k = await newKey(noSweep);
+      const s = noSweep.socket(namespaces.chat, k.key);
+      await nextEvent(s, "connect");
+      expect(await s.timeout(10_000).emitWithAck("session:info", {})).toMatchObject({ ok: true }); // the verdict is cached now
+      const notice = nextEvent(s, "session:revoked", 30_000);
+      const gone = nextEvent(s, "disconnect", 30_000);
+      await noSweep.db.prisma.apiKey.update({ where: { id: k.id }, data: change });
+      // A junk chat:create answers validation_failed while the key is good; within the cache's few
+      // seconds it answers unauthorized instead: the key is checked before the payload.
+      const refused = await waitFor(
+        async () => {
+          const a = await s.timeout(10_000).emitWithAck("chat:create", { content: 5 } as never);
+          return !a.ok && a.error.code !== "validation_failed" ? a : false;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, message: "event still accepted" },
+      );
+      expect(refused).toEqual({ ok: false, error: { code: "unauthorized", message: `session ended: ${reason}` } });
+      expect(await notice).toEqual({ reason });
+      expect(await gone).toBe("io server disconnect");
+    },
+  );
 
   it("a short drop is recovered (rooms and missed events) for a valid key", async () => {
     const s = await awayFrom(srv, (await newKey(srv)).key);

@@ -49,7 +49,13 @@ describeModes(dbModes(), "sub-agents on $db", ({ db }) => {
     expect(msgs.at(-1).content[0].text).toBe("the child said: hello from the child");
 
     const child = await srv.db.prisma.chat.findFirstOrThrow({ where: { parentChatId: chat.id } });
-    expect(child).toMatchObject({ rootChatId: chat.id, organizationId: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).organizationId, clientType: "ui", lastModelConfigId: modelId, status: "waiting" });
+    expect(child).toMatchObject({
+      rootChatId: chat.id,
+      organizationId: (await srv.db.prisma.chat.findUniqueOrThrow({ where: { id: chat.id } })).organizationId,
+      clientType: "ui",
+      lastModelConfigId: modelId,
+      status: "waiting",
+    });
     await waitFor(() => events.some((e) => e.chat_id === child.id && e.parent_chat_id === chat.id && e.chat.status === "waiting"));
     expect(events.find((e) => e.chat_id === child.id)!.parent_chat_id).toBe(chat.id);
 

@@ -40,10 +40,13 @@ describeModes(dbModes(), "turn endings on $db", ({ db }) => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const [first, ...rest] = replies;
-    fake.enqueue(async () => {
-      await held;
-      return first!;
-    }, ...rest);
+    fake.enqueue(
+      async () => {
+        await held;
+        return first!;
+      },
+      ...rest,
+    );
     const { chat } = await createChat(srv, { content: "hello", model_config_id: modelId });
     const envs: StreamEnvelope[] = [];
     const joined = await joinStream(srv.streams, chat.id, (e) => envs.push(e));
@@ -106,7 +109,12 @@ describeModes(dbModes(), "turn endings on $db", ({ db }) => {
 
   it("pause_turn continues the turn: the paused output is history for the next request", async () => {
     const before = anthropic.requests.length;
-    const r = await runTurn(models.anthropic(), anthropic, [{ text: "Searching the web: ", finishReason: "pause" }, { text: "Found three results." }], "waiting");
+    const r = await runTurn(
+      models.anthropic(),
+      anthropic,
+      [{ text: "Searching the web: ", finishReason: "pause" }, { text: "Found three results." }],
+      "waiting",
+    );
     expect(r.messages.map((m) => [m.role, m.finish_reason])).toEqual([
       ["user", null],
       ["assistant", "pause"],
@@ -138,7 +146,12 @@ describeModes(dbModes(), "turn endings on $db", ({ db }) => {
   describe("cost", () => {
     it("prices reasoning reported apart from the output (xAI) at the output price", async () => {
       const setup = { ...models.compatible(), input_price_micros_per_mtok: 3_000_000, output_price_micros_per_mtok: 15_000_000 };
-      const r = await runTurn(setup, openai, [{ reasoning: "thinking", text: "Grok", usage: { input_tokens: 12, output_tokens: 2, reasoning_tokens: 340, reasoning_outside_output: true } }], "waiting");
+      const r = await runTurn(
+        setup,
+        openai,
+        [{ reasoning: "thinking", text: "Grok", usage: { input_tokens: 12, output_tokens: 2, reasoning_tokens: 340, reasoning_outside_output: true } }],
+        "waiting",
+      );
       expect(r.messages[1].usage).toMatchObject({ input_tokens: 12, output_tokens: 342, reasoning_tokens: 340 });
       // 12 * $3/M + 342 * $15/M = 36 + 5130 micro-dollars
       expect(r.messages[1].cost_micros).toBe(5166);
@@ -161,7 +174,12 @@ describeModes(dbModes(), "turn endings on $db", ({ db }) => {
 
     it("prices cached tokens like input when the model has no cache prices", async () => {
       const setup = { ...models.anthropic(), input_price_micros_per_mtok: 3_000_000, output_price_micros_per_mtok: 15_000_000 };
-      const r = await runTurn(setup, anthropic, [{ text: "cached", usage: { input_tokens: 100, output_tokens: 50, cache_read_tokens: 1000, cache_creation_tokens: 200 } }], "waiting");
+      const r = await runTurn(
+        setup,
+        anthropic,
+        [{ text: "cached", usage: { input_tokens: 100, output_tokens: 50, cache_read_tokens: 1000, cache_creation_tokens: 200 } }],
+        "waiting",
+      );
       // 1300 * $3/M + 50 * $15/M
       expect(r.messages[1].cost_micros).toBe(4650);
     });

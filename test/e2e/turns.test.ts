@@ -51,18 +51,31 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
   });
 
   const kinds = [
-    { name: "openai chat completions", setup: () => ({ kind: "openai" as const, base_url: openai.baseURL, api_key: "sk-central-openai-key" }), fake: () => openai },
+    {
+      name: "openai chat completions",
+      setup: () => ({ kind: "openai" as const, base_url: openai.baseURL, api_key: "sk-central-openai-key" }),
+      fake: () => openai,
+    },
     {
       name: "openai responses",
       setup: () => ({ kind: "openai" as const, base_url: openai.baseURL, api_key: "sk-central-openai-key", use_responses_api: true, store_responses: true }),
       fake: () => openai,
     },
-    { name: "anthropic messages", setup: () => ({ kind: "anthropic" as const, base_url: anthropic.baseURL, api_key: "sk-ant-central-key" }), fake: () => anthropic },
+    {
+      name: "anthropic messages",
+      setup: () => ({ kind: "anthropic" as const, base_url: anthropic.baseURL, api_key: "sk-ant-central-key" }),
+      fake: () => anthropic,
+    },
   ];
 
   it.each(kinds)("$name: pending -> running -> streamed parts -> persisted with usage and cost -> waiting", async (k) => {
     const { modelId } = await addModel(srv, { ...k.setup(), input_price_micros_per_mtok: 3_000_000, output_price_micros_per_mtok: 15_000_000 });
-    k.fake().enqueue({ text: "The quick brown fox jumps over the lazy dog", firstTokenDelayMs: 150, tokenDelayMs: 2, usage: { input_tokens: 1000, output_tokens: 200 } });
+    k.fake().enqueue({
+      text: "The quick brown fox jumps over the lazy dog",
+      firstTokenDelayMs: 150,
+      tokenDelayMs: 2,
+      usage: { input_tokens: 1000, output_tokens: 200 },
+    });
     const { chat } = await createChat(srv, { content: "Tell me about foxes", model_config_id: modelId });
     expect(chat.status).toBe("pending");
     const watch = await watchText(srv, chat.id);
@@ -115,7 +128,11 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
 
   it("retries a retryable failure with backoff, streams a retry event, then finishes", async () => {
     const { modelId } = await addModel(srv, { kind: "anthropic", base_url: anthropic.baseURL, api_key: "sk-ant-central-key" });
-    anthropic.enqueue({ fail: { status: 529 }, firstTokenDelayMs: 100 }, { fail: "cut-mid-stream", text: "partial words that vanish" }, { text: "recovered fine" });
+    anthropic.enqueue(
+      { fail: { status: 529 }, firstTokenDelayMs: 100 },
+      { fail: "cut-mid-stream", text: "partial words that vanish" },
+      { text: "recovered fine" },
+    );
     const { chat } = await createChat(srv, { content: "try hard", model_config_id: modelId });
     const watch = await watchText(srv, chat.id);
     await waitForStatus(srv, chat.id, "waiting");
@@ -140,7 +157,11 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
   });
 
   it("fails a hanging provider with a retryable timeout after the retries", async () => {
-    const hangSrv = await startTestServer({ db: mode.db, redis: mode.redis, workerSettings: { providerIdleTimeoutMs: 200, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 } } });
+    const hangSrv = await startTestServer({
+      db: mode.db,
+      redis: mode.redis,
+      workerSettings: { providerIdleTimeoutMs: 200, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 } },
+    });
     try {
       const { modelId } = await addModel(hangSrv, { kind: "openai", base_url: openai.baseURL, api_key: "sk-central-openai-key" });
       openai.enqueue({ fail: "hang" }, { fail: "hang" });
@@ -276,7 +297,9 @@ describeModes(modes, "turns on $db (redis: $redis)", (mode) => {
     // Counts, not clocks: after three heartbeats, every running chat carries the same
     // heartbeat_at, to the microsecond — now() of one statement, not one statement per chat.
     await waitFor(() => beats >= 3, { timeoutMs: 15_000, message: "no heartbeats" });
-    const rows = await srv.db.prisma.$queryRaw<{ at: string }[]>`SELECT heartbeat_at::text AS at FROM chats WHERE id = ANY(${ids}::uuid[]) AND status = 'running'`;
+    const rows = await srv.db.prisma.$queryRaw<
+      { at: string }[]
+    >`SELECT heartbeat_at::text AS at FROM chats WHERE id = ANY(${ids}::uuid[]) AND status = 'running'`;
     off();
     expect(rows.length).toBeGreaterThan(1);
     expect(new Set(rows.map((r) => r.at)).size).toBe(1);

@@ -138,7 +138,12 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     path: string,
     opts: { json?: unknown; status?: number; key?: string; headers?: Record<string, string> } = {},
   ): Promise<z.output<S>> => {
-    const res = await srv.api(path, { method, ...(opts.json !== undefined && { json: opts.json }), ...(opts.key && { key: opts.key }), ...(opts.headers && { headers: opts.headers }) });
+    const res = await srv.api(path, {
+      method,
+      ...(opts.json !== undefined && { json: opts.json }),
+      ...(opts.key && { key: opts.key }),
+      ...(opts.headers && { headers: opts.headers }),
+    });
     const b = await body(res);
     if (res.status !== (opts.status ?? 200)) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(b)}`);
     return shape(schema, b, `${method} ${path}`);
@@ -152,7 +157,11 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    [srv, openai, quick] = await Promise.all([startTestServer({ db, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } }), startOpenAiFake({ apiKey: "sk-fake" }), startOpenAiFake()]);
+    [srv, openai, quick] = await Promise.all([
+      startTestServer({ db, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" } }),
+      startOpenAiFake({ apiKey: "sk-fake" }),
+      startOpenAiFake(),
+    ]);
     slow = (await addModel(srv, { kind: "echo", options: { echo_delay_ms: 15 } })).modelId;
     fake = (await addModel(srv, { kind: "openai", base_url: openai.baseURL, api_key: "sk-fake" })).modelId;
     // Titles and summaries go to this one, off the scripted fake.
@@ -178,7 +187,14 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     // A sub-agent chat, so the family views carry a child.
     const root = await srv.db.prisma.chat.findUniqueOrThrow({ where: { id } });
     const child = await srv.db.prisma.chat.create({
-      data: { organizationId: root.organizationId, ownerId: root.ownerId, parentChatId: id, rootChatId: id, lastModelConfigId: root.lastModelConfigId, title: "child" },
+      data: {
+        organizationId: root.organizationId,
+        ownerId: root.ownerId,
+        parentChatId: id,
+        rootChatId: id,
+        lastModelConfigId: root.lastModelConfigId,
+        title: "child",
+      },
     });
     const detail = await call(chatDetailSchema, "GET", api(`/chats/${id}`));
     expect(detail.children.map((c) => c.id)).toEqual([child.id]);
@@ -193,7 +209,9 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     expect((await call(promptsSchema, "GET", api(`/chats/${id}/prompts`))).prompts).toEqual(["hello there"]);
 
     expect((await call(diffStatusGetSchema, "GET", api(`/chats/${id}/diff-status`))).diff_status).toBeNull();
-    await call(diffStatusViewSchema, "PUT", api(`/chats/${id}/diff-status`), { json: { url: "https://github.com/acme/app/pull/7", pr_number: 7, pr_state: "open", additions: 3 } });
+    await call(diffStatusViewSchema, "PUT", api(`/chats/${id}/diff-status`), {
+      json: { url: "https://github.com/acme/app/pull/7", pr_number: 7, pr_state: "open", additions: 3 },
+    });
     await call(diffStatusViewSchema, "PUT", api(`/chats/${id}/diff-status`), { json: { branch: "main" } }); // the other fields null
     expect((await call(diffStatusGetSchema, "GET", api(`/chats/${id}/diff-status`))).diff_status?.branch).toBe("main");
 
@@ -201,22 +219,35 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     const retitled = await call(chatSchema, "POST", api(`/chats/${id}/title/regenerate`));
     expect(retitled.title_source).toBe("generated");
 
-    const edited = await call(editMessageResultSchema, "PATCH", api(`/chats/${id}/messages/${created.message.id}`), { json: { content: words(300), model_config_id: slow } });
+    const edited = await call(editMessageResultSchema, "PATCH", api(`/chats/${id}/messages/${created.message.id}`), {
+      json: { content: words(300), model_config_id: slow },
+    });
     expect(edited.deleted_message_ids).toHaveLength(1);
     await waitForStatus(srv, id, "running");
     const key = { headers: { "idempotency-key": `queue-${id}` } };
     const queued = await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), { json: { content: "after this" }, status: 202, ...key });
     // A replay answers with the stored body: the same shape.
     expect(await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), { json: { content: "after this" }, status: 202, ...key })).toEqual(queued);
-    const other = await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), { json: { content: "dropped", model_config_id: slow }, status: 202 });
+    const other = await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), {
+      json: { content: "dropped", model_config_id: slow },
+      status: 202,
+    });
     expect((await call(queueListSchema, "GET", api(`/chats/${id}/queue`))).queued_messages).toHaveLength(2);
     if (!queued.queued || !other.queued) throw new Error("expected both messages queued");
     expect((await srv.api(api(`/chats/${id}/queue/${other.queued_message.id}`), { method: "DELETE" })).status).toBe(204);
     const promoted = await call(promoteResultSchema, "POST", api(`/chats/${id}/queue/${queued.queued_message.id}/promote`), { status: 202 });
     expect(promoted.promoted).toBe("after_interrupt");
-    await waitFor(async () => (await call(messagePageSchema, "GET", api(`/chats/${id}/messages`))).messages.at(-1)?.role === "assistant" && (await call(chatDetailSchema, "GET", api(`/chats/${id}`))).status === "waiting", { timeoutMs: 20_000 });
+    await waitFor(
+      async () =>
+        (await call(messagePageSchema, "GET", api(`/chats/${id}/messages`))).messages.at(-1)?.role === "assistant" &&
+        (await call(chatDetailSchema, "GET", api(`/chats/${id}`))).status === "waiting",
+      { timeoutMs: 20_000 },
+    );
 
-    const sent = await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), { json: { content: words(300), model_config_id: slow }, status: 201 });
+    const sent = await call(sendMessageResultSchema, "POST", api(`/chats/${id}/messages`), {
+      json: { content: words(300), model_config_id: slow },
+      status: 201,
+    });
     expect(sent.queued).toBe(false);
     await waitForStatus(srv, id, "running");
     const stopping = await call(chatSchema, "POST", api(`/chats/${id}/interrupt`), { json: { clear_queue: true } });
@@ -245,14 +276,22 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     const queued = await acked(sendMessageResultSchema, live, "message:send", { chat_id: id, content: "queued behind" });
     expect(queued.queued).toBe(true);
     await acked(chatSchema, live, "chat:interrupt", { chat_id: id });
-    await waitFor(async () => (await call(chatDetailSchema, "GET", api(`/chats/${id}`))).status === "waiting" && (await call(queueListSchema, "GET", api(`/chats/${id}/queue`))).queued_messages.length === 0, { timeoutMs: 20_000 });
+    await waitFor(
+      async () =>
+        (await call(chatDetailSchema, "GET", api(`/chats/${id}`))).status === "waiting" &&
+        (await call(queueListSchema, "GET", api(`/chats/${id}/queue`))).queued_messages.length === 0,
+      { timeoutMs: 20_000 },
+    );
     await acked(chatSchema, live, "chat:update", { chat_id: id, pin_order: 0, title: "over the socket" });
     await acked(diffStatusViewSchema, live, "diff_status:report", { chat_id: id, pr_number: 9 });
     expect(await acked(leaveResultSchema, live, "leave", { chat_id: id })).toEqual({ chat_id: id });
   });
 
   it("client-side tools: requires_action as an event and in the join snapshot, results over REST, tool parts in the history", async () => {
-    const created = await call(createChatResultSchema, "POST", api("/chats"), { json: { content: "hi", dynamic_tools: [{ name: "lookup", description: "search" }] }, status: 201 });
+    const created = await call(createChatResultSchema, "POST", api("/chats"), {
+      json: { content: "hi", dynamic_tools: [{ name: "lookup", description: "search" }] },
+      status: 201,
+    });
     const id = created.chat.id;
     await waitForStatus(srv, id, "waiting");
     await acked(joinSnapshotSchema, live, "join", { chat_id: id });
@@ -264,7 +303,9 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     expect(chat.requires_action_deadline_at).not.toBeNull();
     const calls = (await acked(joinSnapshotSchema, live, "join", { chat_id: id })).pending_tool_calls;
     expect(calls).toEqual([{ tool_call_id: expect.any(String), tool_name: "lookup", args: { q: "weather" } }]);
-    const resumed = await call(chatSchema, "POST", api(`/chats/${id}/tool-results`), { json: { results: [{ tool_call_id: calls[0]!.tool_call_id, output: { sunny: true } }] } });
+    const resumed = await call(chatSchema, "POST", api(`/chats/${id}/tool-results`), {
+      json: { results: [{ tool_call_id: calls[0]!.tool_call_id, output: { sunny: true } }] },
+    });
     expect(resumed.status).toBe("pending");
     await waitForStatus(srv, id, "waiting");
     const parts = (await call(messagePageSchema, "GET", api(`/chats/${id}/messages`))).messages.flatMap((m) => m.content.map((p) => p.type));
@@ -276,7 +317,10 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     const { chat } = await call(createChatResultSchema, "POST", api("/chats"), { json: { content: "hi" }, status: 201 });
     await waitForStatus(srv, chat.id, "waiting");
     await acked(joinSnapshotSchema, live, "join", { chat_id: chat.id });
-    openai.enqueue({ fail: { status: 500 } }, { reasoning: "thinking it over", text: "recovered", usage: { input_tokens: 5, output_tokens: 2, reasoning_tokens: 3 } });
+    openai.enqueue(
+      { fail: { status: 500 } },
+      { reasoning: "thinking it over", text: "recovered", usage: { input_tokens: 5, output_tokens: 2, reasoning_tokens: 3 } },
+    );
     await call(sendMessageResultSchema, "POST", api(`/chats/${chat.id}/messages`), { json: { content: "try", model_config_id: fake }, status: 201 });
     await waitFor(() => seen.some((e) => e.event === "retry" && (e.payload as { chat_id: string }).chat_id === chat.id), { timeoutMs: 10_000 });
     await waitForStatus(srv, chat.id, "waiting");
@@ -299,10 +343,13 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     expect((await call(adminWebhookTestResultSchema, "POST", api("/me/webhook/test"))).delivered).toBe(true);
     // A notification delivered to the webhook: its delivery state is in the view.
     await call(createChatResultSchema, "POST", api("/chats"), { json: { content: "notify me" }, status: 201 });
-    const page = await waitFor(async () => {
-      const p = await call(notificationPageSchema, "GET", api("/notifications?limit=1"));
-      return p.notifications[0]?.webhook?.status === "delivered" ? p : null;
-    }, { timeoutMs: 20_000 });
+    const page = await waitFor(
+      async () => {
+        const p = await call(notificationPageSchema, "GET", api("/notifications?limit=1"));
+        return p.notifications[0]?.webhook?.status === "delivered" ? p : null;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(page.next_cursor).not.toBeNull();
     await call(notificationPageSchema, "GET", api(`/notifications?unread=true&before=${page.next_cursor}`));
     const read = await call(notificationViewSchema, "POST", api(`/notifications/${page.notifications[0]!.id}/read`));
@@ -313,7 +360,11 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     const member = await call(userViewSchema, "POST", api("/users"), { json: { email: `member-${Date.now()}@x.test`, name: "Member" }, status: 201 });
     await call(webhookSettingsSchema, "PUT", api("/me/webhook"), { json: { url: hookUrl, secret: "a-secret-of-16-chars" }, key: member.api_key });
     expect(await call(memberWebhookTestResultSchema, "POST", api("/me/webhook/test"), { key: member.api_key })).toEqual({ delivered: true });
-    expect(await call(notificationPageSchema, "GET", api("/notifications"), { key: member.api_key })).toEqual({ notifications: [], unread_count: 0, next_cursor: null });
+    expect(await call(notificationPageSchema, "GET", api("/notifications"), { key: member.api_key })).toEqual({
+      notifications: [],
+      unread_count: 0,
+      next_cursor: null,
+    });
   });
 
   it("the account, the organization, API keys, providers, model configs and personal keys", async () => {
@@ -322,7 +373,10 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     await call(organizationSchema, "GET", api("/organization"));
     await call(organizationSchema, "PATCH", api("/organization"), { json: { auto_archive_days: 30 } });
 
-    const created = await call(createdApiKeySchema, "POST", api("/api-keys"), { json: { name: "ci", expires_at: new Date(Date.now() + 86_400_000).toISOString() }, status: 201 });
+    const created = await call(createdApiKeySchema, "POST", api("/api-keys"), {
+      json: { name: "ci", expires_at: new Date(Date.now() + 86_400_000).toISOString() },
+      status: 201,
+    });
     const keys = await call(apiKeyListSchema, "GET", api("/api-keys"));
     expect(keys.api_keys.map((k) => k.id)).toContain(created.id);
     // A socket on the key hears its revocation.
@@ -342,10 +396,18 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     });
     await call(providerViewSchema, "PATCH", api(`/providers/${provider.id}`), { json: { api_key: "sk-central", enabled: false } });
     const model = await call(modelConfigViewSchema, "POST", api("/model-configs"), {
-      json: { provider_id: provider.id, model: "m1", context_limit: 8000, input_price_micros_per_mtok: 1_000_000, options: { max_output_tokens: 256, temperature: 0.5 } },
+      json: {
+        provider_id: provider.id,
+        model: "m1",
+        context_limit: 8000,
+        input_price_micros_per_mtok: 1_000_000,
+        options: { max_output_tokens: 256, temperature: 0.5 },
+      },
       status: 201,
     });
-    await call(modelConfigViewSchema, "PATCH", api(`/model-configs/${model.id}`), { json: { display_name: "Model one", cache_read_price_micros_per_mtok: 100 } });
+    await call(modelConfigViewSchema, "PATCH", api(`/model-configs/${model.id}`), {
+      json: { display_name: "Model one", cache_read_price_micros_per_mtok: 100 },
+    });
     await call(modelConfigListSchema, "GET", api("/model-configs"));
     await call(setUserProviderKeyResultSchema, "PUT", api(`/me/provider-keys/${provider.id}`), { json: { api_key: "sk-mine" } });
     expect((await call(userProviderKeyListSchema, "GET", api("/me/provider-keys"))).provider_keys).toHaveLength(1);
@@ -371,12 +433,24 @@ describeModes(dbModes(), "wire shapes on $db", ({ db }) => {
     expect(problems).toEqual([]);
     const kinds = new Set(seen.map((e) => `${e.ns} ${e.event}`));
     for (const want of [
-      ...["chat:created", "chat:status", "chat:title", "chat:labels", "chat:pin_order", "chat:model_config", "chat:diff_status", "chat:archived", "chat:unarchived", "chat:deleted"],
+      ...[
+        "chat:created",
+        "chat:status",
+        "chat:title",
+        "chat:labels",
+        "chat:pin_order",
+        "chat:model_config",
+        "chat:diff_status",
+        "chat:archived",
+        "chat:unarchived",
+        "chat:deleted",
+      ],
       ...["chat:unread", "notification", "session:revoked"],
     ]) {
       expect(kinds).toContain(`${namespaces.chats} ${want}`);
     }
-    for (const want of ["message:part", "message:done", "status", "queue:updated", "retry", "error", "requires_action"]) expect(kinds).toContain(`${namespaces.chat} ${want}`);
+    for (const want of ["message:part", "message:done", "status", "queue:updated", "retry", "error", "requires_action"])
+      expect(kinds).toContain(`${namespaces.chat} ${want}`);
     const parts = new Set(seen.flatMap((e) => (e.event === "message:part" ? [(e.payload as { part: { type: string } }).part.type] : [])));
     expect([...parts]).toEqual(expect.arrayContaining(["reasoning-delta", "retry", "step-finish", "text-delta", "tool-call", "tool-call-delta", "turn-end"]));
   });

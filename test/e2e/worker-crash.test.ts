@@ -63,7 +63,9 @@ describeModes(dbModes(), "recovery sweep on $db", ({ db }) => {
     // state older releases could leave): the recovered turn must not answer twice.
     const c = await chatWithoutJob("running");
     const admin = await srv.db.prisma.user.findFirstOrThrow();
-    await srv.db.prisma.chatMessage.create({ data: { chatId: c.id, role: "assistant", content: [{ type: "text", text: "the saved answer" }], createdBy: admin.id } });
+    await srv.db.prisma.chatMessage.create({
+      data: { chatId: c.id, role: "assistant", content: [{ type: "text", text: "the saved answer" }], createdBy: admin.id },
+    });
     const done = await waitForStatus(srv, c.id, "waiting", 15_000);
     expect(done.worker_id).toBeNull();
     const msgs = await listMessages(srv, c.id);
@@ -180,7 +182,15 @@ describeWith(postgresSkip(), "worker killed while ending a turn (Postgres)", () 
     const env = async () => {
       const dataDir = await mkdtemp(path.join(tmpdir(), "switchboard-endcrash-"));
       cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      return { PORT: "0", DATA_DIR: dataDir, DATABASE_URL: dbUrl, HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "1500", RECOVERY_INTERVAL_MS: "300", SECRET_KEY: "cd".repeat(32) };
+      return {
+        PORT: "0",
+        DATA_DIR: dataDir,
+        DATABASE_URL: dbUrl,
+        HEARTBEAT_INTERVAL_MS: "200",
+        STALE_AFTER_MS: "1500",
+        RECOVERY_INTERVAL_MS: "300",
+        SECRET_KEY: "cd".repeat(32),
+      };
     };
     const procs: ServerProcess[] = [];
     cleanups.push(async () => {
@@ -242,13 +252,23 @@ describeWith(scaledSkip(), "Redis restarted without its data", () => {
     redisProc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
     probe.on("error", () => {}); // refused until the server listens: the rejected connect says so
-    await waitFor(async () => probe.connect().then(() => true, () => false), { timeoutMs: 10_000, message: "private redis-server did not start" });
+    await waitFor(
+      async () =>
+        probe.connect().then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 10_000, message: "private redis-server did not start" },
+    );
     probe.disconnect();
   };
   beforeAll(async () => {
     port = await freePort();
     await startRedis();
-    srv = await startTestServer({ db: "postgres", env: { REDIS_URL: `redis://127.0.0.1:${port}`, HEARTBEAT_INTERVAL_MS: "300", STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" } });
+    srv = await startTestServer({
+      db: "postgres",
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, HEARTBEAT_INTERVAL_MS: "300", STALE_AFTER_MS: "1000", RECOVERY_INTERVAL_MS: "300" },
+    });
   });
   afterAll(async () => {
     await srv?.close();
@@ -262,8 +282,15 @@ describeWith(scaledSkip(), "Redis restarted without its data", () => {
 
     // A long turn on a slow echo model, running when Redis goes away.
     const provider = await body(await srv.api("/api/v1/providers", { method: "POST", json: { kind: "echo", name: "slow-echo-restart" } }));
-    const slow = await body(await srv.api("/api/v1/model-configs", { method: "POST", json: { provider_id: provider.id, model: "echo", context_limit: 1000, options: { echo_delay_ms: 50 } } }));
-    const long = await body(await srv.api("/api/v1/chats", { method: "POST", json: { content: Array.from({ length: 200 }, (_, i) => `w${i}`).join(" "), model_config_id: slow.id } }));
+    const slow = await body(
+      await srv.api("/api/v1/model-configs", {
+        method: "POST",
+        json: { provider_id: provider.id, model: "echo", context_limit: 1000, options: { echo_delay_ms: 50 } },
+      }),
+    );
+    const long = await body(
+      await srv.api("/api/v1/chats", { method: "POST", json: { content: Array.from({ length: 200 }, (_, i) => `w${i}`).join(" "), model_config_id: slow.id } }),
+    );
     await waitForStatus(srv, long.chat.id, "running");
 
     const dead = redisProc!;

@@ -94,7 +94,9 @@ export function anthropicErrorBody(status: number, presentedKey: string | null =
     case 529:
       return anthropicError("overloaded_error", "Overloaded");
     default:
-      return status >= 500 ? anthropicError("api_error", "Internal server error") : anthropicError("invalid_request_error", `Request failed with status ${status}.`);
+      return status >= 500
+        ? anthropicError("api_error", "Internal server error")
+        : anthropicError("invalid_request_error", `Request failed with status ${status}.`);
   }
 }
 
@@ -196,7 +198,8 @@ class MessagesEncoder implements StreamEncoder {
       out += this.closeBlock();
       out += this.openBlock("tool_use", { type: "tool_use", id: op.call.id, name: op.call.name, input: {} });
     }
-    if (op.fragment !== "") out += this.frame("content_block_delta", { index: this.open!.index, delta: { type: "input_json_delta", partial_json: op.fragment } });
+    if (op.fragment !== "")
+      out += this.frame("content_block_delta", { index: this.open!.index, delta: { type: "input_json_delta", partial_json: op.fragment } });
     if (op.last) out += this.closeBlock();
     return out;
   }
@@ -204,7 +207,9 @@ class MessagesEncoder implements StreamEncoder {
   finish(): string {
     const u = this.usage;
     const reason = finishReasonOf(this.reply);
-    const stopReason = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal", refusal: "refusal", pause: "pause_turn" }[reason];
+    const stopReason = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal", refusal: "refusal", pause: "pause_turn" }[
+      reason
+    ];
     const details = this.reply.stopExplanation ? { stop_details: { type: "refusal", explanation: this.reply.stopExplanation } } : {};
     return (
       this.closeBlock() +
@@ -239,7 +244,9 @@ class MessagesEncoder implements StreamEncoder {
     if (!block) return "";
     this.open = null;
     const signature =
-      block.type === "thinking" ? this.frame("content_block_delta", { index: block.index, delta: { type: "signature_delta", signature: "fake-signature" } }) : "";
+      block.type === "thinking"
+        ? this.frame("content_block_delta", { index: block.index, delta: { type: "signature_delta", signature: "fake-signature" } })
+        : "";
     return signature + this.frame("content_block_stop", { index: block.index });
   }
 }

@@ -164,7 +164,14 @@ export async function playStream(res: ServerResponse, opts: PlayOptions): Promis
 }
 
 /** Writes raw SSE as scripted: one write per string, or the whole body in `sliceBytes` pieces. */
-async function playRaw(res: ServerResponse, script: FakeScript, rec: ReceivedRequest, frames: string[], sliceBytes: number | undefined, headers: Record<string, string> = {}): Promise<void> {
+async function playRaw(
+  res: ServerResponse,
+  script: FakeScript,
+  rec: ReceivedRequest,
+  frames: string[],
+  sliceBytes: number | undefined,
+  headers: Record<string, string> = {},
+): Promise<void> {
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...headers });
   rec.outcome = "streaming";
   res.once("close", () => {

@@ -151,7 +151,14 @@ export function openAiErrorBody(status: number, presentedKey: string | null = nu
     case 404:
       return { error: { message: "The model does not exist.", type: "invalid_request_error", param: null, code: "model_not_found" } };
     case 429:
-      return { error: { message: "Rate limit reached for requests per min (RPM). Please try again later.", type: "requests", param: null, code: "rate_limit_exceeded" } };
+      return {
+        error: {
+          message: "Rate limit reached for requests per min (RPM). Please try again later.",
+          type: "requests",
+          param: null,
+          code: "rate_limit_exceeded",
+        },
+      };
     case 503:
     case 529:
       return { error: { message: "The engine is currently overloaded, please try again later.", type: "server_error", param: null, code: null } };
@@ -252,7 +259,8 @@ class ChatEncoder implements StreamEncoder {
 
   token(op: TokenOp): string {
     const arrays = this.reply.contentArrays === true;
-    if (op.kind === "reasoning") return this.chunk(arrays ? { content: [{ type: "thinking", thinking: [{ type: "text", text: op.text }] }] } : { reasoning_content: op.text });
+    if (op.kind === "reasoning")
+      return this.chunk(arrays ? { content: [{ type: "thinking", thinking: [{ type: "text", text: op.text }] }] } : { reasoning_content: op.text });
     if (op.kind === "text") {
       if (finishReasonOf(this.reply) === "refusal") return this.chunk({ refusal: op.text });
       return this.chunk({ content: arrays ? [{ type: "text", text: op.text }] : op.text });
@@ -353,7 +361,10 @@ class ResponsesEncoder implements StreamEncoder {
   }
 
   preamble(): string {
-    return this.frame("response.created", { response: this.response("in_progress") }) + this.frame("response.in_progress", { response: this.response("in_progress") });
+    return (
+      this.frame("response.created", { response: this.response("in_progress") }) +
+      this.frame("response.in_progress", { response: this.response("in_progress") })
+    );
   }
 
   token(op: TokenOp): string {
@@ -418,7 +429,12 @@ class ResponsesEncoder implements StreamEncoder {
     this.output.push({ id: item.id, type: "reasoning", summary: [] });
     return (
       this.frame("response.output_item.added", { output_index: item.index, item: { id: item.id, type: "reasoning", summary: [] } }) +
-      this.frame("response.reasoning_summary_part.added", { item_id: item.id, output_index: item.index, summary_index: 0, part: { type: "summary_text", text: "" } })
+      this.frame("response.reasoning_summary_part.added", {
+        item_id: item.id,
+        output_index: item.index,
+        summary_index: 0,
+        part: { type: "summary_text", text: "" },
+      })
     );
   }
 
@@ -451,7 +467,12 @@ class ResponsesEncoder implements StreamEncoder {
       this.output[item.index] = done;
       return (
         this.frame("response.reasoning_summary_text.done", { item_id: item.id, output_index: item.index, summary_index: 0, text: item.text }) +
-        this.frame("response.reasoning_summary_part.done", { item_id: item.id, output_index: item.index, summary_index: 0, part: { type: "summary_text", text: item.text } }) +
+        this.frame("response.reasoning_summary_part.done", {
+          item_id: item.id,
+          output_index: item.index,
+          summary_index: 0,
+          part: { type: "summary_text", text: item.text },
+        }) +
         this.frame("response.output_item.done", { output_index: item.index, item: done })
       );
     }

@@ -231,7 +231,9 @@ describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
       const key = `cross-${randomUUID()}`;
       const sock = srv.socket(namespaces.chats);
       await nextEvent(sock, "connect");
-      const ack = await sock.timeout(10_000).emitWithAck("message:send", { chat_id: chat.id, content: [{ type: "text", text: "over socket" }], idempotency_key: key });
+      const ack = await sock
+        .timeout(10_000)
+        .emitWithAck("message:send", { chat_id: chat.id, content: [{ type: "text", text: "over socket" }], idempotency_key: key });
       sock.disconnect();
       if (!ack.ok) throw new Error(ack.error.message);
       const data = ack.data;
@@ -247,7 +249,9 @@ describeModes(dbModes(), "idempotency on $db", ({ db: driver }) => {
 
   describe("IdempotencyStore", () => {
     const op = "message:send";
-    const ok = (body: unknown, status = 201) => async () => ({ status, body });
+    const ok =
+      (body: unknown, status = 201) =>
+      async () => ({ status, body });
 
     it("hashes requests canonically (key order does not matter)", () => {
       expect(requestHash({ a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(requestHash({ b: { c: [1, { e: 3, d: 2 }] }, a: 1 }));

@@ -4,7 +4,15 @@
 // Vendor-specific request shapes live in llm-openai-*.test.ts / llm-anthropic.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createProvider, LlmError, type LlmRequest, type LlmTool, type ProviderSettings } from "../../src/llm/index.ts";
-import { collectStream, startAnthropicFake, startOpenAiFake, type AnthropicFake, type OpenAiFake, type ReceivedRequest, type ReplyScript } from "../fakes/index.ts";
+import {
+  collectStream,
+  startAnthropicFake,
+  startOpenAiFake,
+  type AnthropicFake,
+  type OpenAiFake,
+  type ReceivedRequest,
+  type ReplyScript,
+} from "../fakes/index.ts";
 import { waitFor } from "../support/wait.ts";
 
 interface FakeHandle {
@@ -34,7 +42,8 @@ afterAll(async () => {
 
 const openAiContextBody = {
   error: {
-    message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130001 tokens. Please reduce the length of the messages.",
+    message:
+      "This model's maximum context length is 128000 tokens. However, your messages resulted in 130001 tokens. Please reduce the length of the messages.",
     type: "invalid_request_error",
     param: "messages",
     code: "context_length_exceeded",
@@ -130,7 +139,7 @@ describe.each(cases)("$label adapter", (c) => {
   });
 
   it("joins many small chunks back into the exact text", async () => {
-    const text = "Ünïcødé ✓ — and\nnewlines\ttabs, \"quotes\" & {braces}";
+    const text = 'Ünïcødé ✓ — and\nnewlines\ttabs, "quotes" & {braces}';
     c.fake().enqueue({ text, chunks: 17 });
     const r = await collectStream(createProvider(c.settings()).stream(request()));
     expect(r.error).toBeNull();
@@ -165,7 +174,12 @@ describe.each(cases)("$label adapter", (c) => {
     ]);
     // The fakes split each argument string into 3 fragments; the deltas carry them all.
     const deltas = r.events.filter((e) => e.type === "tool-call-delta");
-    expect(deltas.filter((d) => d.tool_call_id === "call_weather_1").map((d) => d.args_delta).join("")).toBe(JSON.stringify(weatherArgs));
+    expect(
+      deltas
+        .filter((d) => d.tool_call_id === "call_weather_1")
+        .map((d) => d.args_delta)
+        .join(""),
+    ).toBe(JSON.stringify(weatherArgs));
     expect(deltas.filter((d) => d.tool_call_id === "call_weather_1")).toHaveLength(3);
     expect(deltas.every((d) => d.tool_name !== "")).toBe(true);
     // Each call's deltas come before its complete tool-call event, and finish is last.

@@ -18,7 +18,13 @@ const KEY = "sk-ant-api03-test-0123456789";
 const claude = () => createProvider({ kind: "anthropic", name: "claude", apiKey: KEY, baseUrl: fake.baseURL });
 
 function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
-  return { model: "claude-test", messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }], tools: [], signal: new AbortController().signal, ...overrides };
+  return {
+    model: "claude-test",
+    messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
+    tools: [],
+    signal: new AbortController().signal,
+    ...overrides,
+  };
 }
 
 describe("anthropic adapter", () => {
@@ -172,7 +178,16 @@ function messageFrames(events: Record<string, unknown>[]): string[] {
 }
 const messageStart = (id: string, content: unknown[] = []) => ({
   type: "message_start",
-  message: { id, type: "message", role: "assistant", model: "claude-test", content, stop_reason: null, stop_sequence: null, usage: { input_tokens: 17, output_tokens: 1 } },
+  message: {
+    id,
+    type: "message",
+    role: "assistant",
+    model: "claude-test",
+    content,
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 17, output_tokens: 1 },
+  },
 });
 const stop = (stopReason: string, extra: Record<string, unknown> = {}) => [
   { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null, ...extra }, usage: { output_tokens: 9 } },
@@ -203,7 +218,12 @@ describe("anthropic adapter: stream shapes", () => {
 
   it("an exact repeat of message_start before any content (same id) is skipped", async () => {
     fake.enqueue({
-      sse: messageFrames([messageStart("msg_dup"), messageStart("msg_dup"), ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Hello" }]), ...stop("end_turn")]),
+      sse: messageFrames([
+        messageStart("msg_dup"),
+        messageStart("msg_dup"),
+        ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Hello" }]),
+        ...stop("end_turn"),
+      ]),
     });
     const r = await collectStream(claude().stream(request()));
     expect(r.error).toBeNull();
@@ -234,7 +254,9 @@ describe("anthropic adapter: stream shapes", () => {
       sse: messageFrames([
         messageStart("msg_1"),
         ...block(0, { type: "text", text: "" }, [{ type: "text_delta", text: "Let me search for San Francisco." }]),
-        ...block(1, { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} }, [{ type: "input_json_delta", partial_json: '{"query":"sf"}' }]),
+        ...block(1, { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} }, [
+          { type: "input_json_delta", partial_json: '{"query":"sf"}' },
+        ]),
         ...block(2, { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] }),
         ...block(3, { type: "text", text: "" }, [{ type: "text_delta", text: "Great! It is " }]),
         ...block(4, { type: "text", text: "", citations: [] }, [{ type: "text_delta", text: "sunny" }]),

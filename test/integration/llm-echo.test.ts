@@ -14,7 +14,9 @@ function request(messages: LlmMessage[], overrides: Partial<LlmRequest> = {}): L
 
 describe("echo model", () => {
   it("replies `Echo: <last user text>` word by word, each chunk with its following space", async () => {
-    const r = await collectStream(echo().stream(request([user("first"), { role: "assistant", content: [{ type: "text", text: "Echo: first" }] }, user("hello  big\nworld")])));
+    const r = await collectStream(
+      echo().stream(request([user("first"), { role: "assistant", content: [{ type: "text", text: "Echo: first" }] }, user("hello  big\nworld")])),
+    );
     expect(r.error).toBeNull();
     expect(r.events).toEqual([
       { type: "text-delta", text: "Echo: " },
@@ -37,7 +39,11 @@ describe("echo model", () => {
   });
 
   it("`call:<tool> {json}` with a known tool emits a tool call and finishes with tool_calls", async () => {
-    const messages = [user("hi"), { role: "assistant" as const, content: [{ type: "text" as const, text: "Echo: hi" }] }, user('call:lookup_order {"id": 42, "deep": {"a": [1]}}')];
+    const messages = [
+      user("hi"),
+      { role: "assistant" as const, content: [{ type: "text" as const, text: "Echo: hi" }] },
+      user('call:lookup_order {"id": 42, "deep": {"a": [1]}}'),
+    ];
     const r = await collectStream(echo().stream(request(messages, { tools: [lookup] })));
     expect(r.error).toBeNull();
     expect(r.toolCalls).toEqual([{ type: "tool-call", tool_call_id: "call_3", tool_name: "lookup_order", args: { id: 42, deep: { a: [1] } } }]);
@@ -62,7 +68,7 @@ describe("echo model", () => {
 
   it("after a tool result replies `Tool <name> returned <JSON result>`", async () => {
     const messages: LlmMessage[] = [
-      user("call:lookup_order {\"id\": 42}"),
+      user('call:lookup_order {"id": 42}'),
       { role: "assistant", content: [{ type: "tool-call", tool_call_id: "call_1", tool_name: "lookup_order", args: { id: 42 } }] },
       { role: "tool", content: [{ type: "tool-result", tool_call_id: "call_1", tool_name: "lookup_order", result: { status: "shipped" } }] },
     ];

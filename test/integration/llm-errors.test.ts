@@ -17,35 +17,85 @@ describe("classifyProviderError", () => {
     { label: "openai 403", err: openAiError(403, { message: "no access" }), kind: "auth", retryable: false },
     { label: "anthropic 401", err: anthropicError(401, "authentication_error", "invalid x-api-key"), kind: "auth", retryable: false },
     { label: "openai 429", err: openAiError(429, { message: "slow down", code: "rate_limit_exceeded" }), kind: "rate_limit", retryable: true },
-    { label: "openai 429 quota", err: openAiError(429, { message: "You exceeded your current quota", code: "insufficient_quota" }), kind: "rate_limit", retryable: false },
+    {
+      label: "openai 429 quota",
+      err: openAiError(429, { message: "You exceeded your current quota", code: "insufficient_quota" }),
+      kind: "rate_limit",
+      retryable: false,
+    },
     { label: "anthropic 529", err: anthropicError(529, "overloaded_error", "Overloaded"), kind: "overloaded", retryable: true },
     { label: "anthropic 500 overloaded_error", err: anthropicError(500, "overloaded_error", "Overloaded"), kind: "overloaded", retryable: true },
     { label: "openai 500", err: openAiError(500, { message: "oops", type: "server_error" }), kind: "generic", retryable: true },
     { label: "openai 502", err: OpenAI.APIError.generate(502, undefined, "Bad gateway", headers()), kind: "generic", retryable: true },
     { label: "openai 408", err: OpenAI.APIError.generate(408, undefined, "timeout", headers()), kind: "timeout", retryable: true },
-    { label: "openai 400 context", err: openAiError(400, { message: "maximum context length is 8192 tokens", code: "context_length_exceeded" }), kind: "context_length", retryable: false },
-    { label: "anthropic 400 too long", err: anthropicError(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"), kind: "context_length", retryable: false },
-    { label: "anthropic 413", err: anthropicError(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."), kind: "invalid_request", retryable: false },
-    { label: "openai 400 content policy", err: openAiError(400, { message: "flagged", code: "content_policy_violation" }), kind: "content_filter", retryable: false },
+    {
+      label: "openai 400 context",
+      err: openAiError(400, { message: "maximum context length is 8192 tokens", code: "context_length_exceeded" }),
+      kind: "context_length",
+      retryable: false,
+    },
+    {
+      label: "anthropic 400 too long",
+      err: anthropicError(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"),
+      kind: "context_length",
+      retryable: false,
+    },
+    {
+      label: "anthropic 413",
+      err: anthropicError(413, "request_too_large", "Request exceeds the maximum allowed number of bytes."),
+      kind: "invalid_request",
+      retryable: false,
+    },
+    {
+      label: "openai 400 content policy",
+      err: openAiError(400, { message: "flagged", code: "content_policy_violation" }),
+      kind: "content_filter",
+      retryable: false,
+    },
     { label: "openai 404", err: openAiError(404, { message: "The model `x` does not exist" }), kind: "invalid_request", retryable: false },
     { label: "openai 422", err: OpenAI.APIError.generate(422, { error: { message: "bad" } }, undefined, headers()), kind: "invalid_request", retryable: false },
     { label: "openai abort", err: new OpenAI.APIUserAbortError(), kind: "aborted", retryable: false },
     { label: "anthropic abort", err: new Anthropic.APIUserAbortError(), kind: "aborted", retryable: false },
     { label: "DOM AbortError", err: Object.assign(new Error("This operation was aborted"), { name: "AbortError" }), kind: "aborted", retryable: false },
     { label: "connection timeout", err: new OpenAI.APIConnectionTimeoutError(), kind: "timeout", retryable: true },
-    { label: "connection error", err: new Anthropic.APIConnectionError({ message: "Connection error.", cause: new Error("ECONNREFUSED") }), kind: "network", retryable: true },
+    {
+      label: "connection error",
+      err: new Anthropic.APIConnectionError({ message: "Connection error.", cause: new Error("ECONNREFUSED") }),
+      kind: "network",
+      retryable: true,
+    },
     { label: "ECONNRESET", err: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }), kind: "network", retryable: true },
-    { label: "undici terminated", err: new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) }), kind: "network", retryable: true },
+    {
+      label: "undici terminated",
+      err: new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) }),
+      kind: "network",
+      retryable: true,
+    },
     { label: "ETIMEDOUT", err: Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" }), kind: "timeout", retryable: true },
-    { label: "in-stream api_error", err: new Anthropic.APIError(undefined, { type: "error", error: { type: "api_error", message: "boom" } }, undefined, undefined), kind: "generic", retryable: true },
+    {
+      label: "in-stream api_error",
+      err: new Anthropic.APIError(undefined, { type: "error", error: { type: "api_error", message: "boom" } }, undefined, undefined),
+      kind: "generic",
+      retryable: true,
+    },
     // The Responses API reports an exhausted quota as an `error` event inside a 200 stream.
     {
       label: "in-stream insufficient_quota",
-      err: new OpenAI.APIError(undefined, { type: "insufficient_quota", code: "insufficient_quota", message: "You exceeded your current quota" }, undefined, undefined),
+      err: new OpenAI.APIError(
+        undefined,
+        { type: "insufficient_quota", code: "insufficient_quota", message: "You exceeded your current quota" },
+        undefined,
+        undefined,
+      ),
       kind: "rate_limit",
       retryable: false,
     },
-    { label: "in-stream invalid_request", err: new OpenAI.APIError(undefined, { type: "invalid_request_error", message: "bad" }, undefined, undefined), kind: "invalid_request", retryable: false },
+    {
+      label: "in-stream invalid_request",
+      err: new OpenAI.APIError(undefined, { type: "invalid_request_error", message: "bad" }, undefined, undefined),
+      kind: "invalid_request",
+      retryable: false,
+    },
     { label: "a programming error", err: new RangeError("index out of range"), kind: "generic", retryable: false },
   ] as const)("$label -> $kind (retryable: $retryable)", ({ err, kind, retryable }) => {
     const e = classifyProviderError(err, "prov");
@@ -92,11 +142,9 @@ describe("key scrubbing", () => {
   const key = "sk-proj-abcDEF123456ghiJKL";
 
   it("removes the configured key, sk- keys, bearer tokens and x-api-key values from messages and details", () => {
-    const e = classifyProviderError(
-      openAiError(401, { message: `Incorrect API key provided: ${key}. Header was Authorization: Bearer ${key}` }),
-      "openai",
-      [key],
-    );
+    const e = classifyProviderError(openAiError(401, { message: `Incorrect API key provided: ${key}. Header was Authorization: Bearer ${key}` }), "openai", [
+      key,
+    ]);
     const info = JSON.stringify(e.toInfo());
     expect(info).not.toContain(key);
     expect(info).not.toContain("abcDEF");

@@ -17,7 +17,13 @@ const KEY = "sk-test-chat-0123456789";
 const openai = () => createProvider({ kind: "openai", name: "openai", apiKey: KEY, baseUrl: fake.baseURL });
 
 function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
-  return { model: "gpt-test", messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }], tools: [], signal: new AbortController().signal, ...overrides };
+  return {
+    model: "gpt-test",
+    messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
+    tools: [],
+    signal: new AbortController().signal,
+    ...overrides,
+  };
 }
 
 /** user asks -> assistant calls two tools -> both results -> (model's turn) */
@@ -68,7 +74,12 @@ describe("openai chat completions adapter", () => {
         { role: "system", content: "You are terse." },
         { role: "user", content: "Hi" },
       ],
-      tools: [{ type: "function", function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        },
+      ],
     });
     expect(sent.body).not.toHaveProperty("max_tokens");
   });
@@ -165,7 +176,9 @@ describe("openai chat completions adapter", () => {
 });
 
 /** A hand-written Chat Completions stream: data-only frames, then [DONE]. */
-function chatFrames(...deltas: { delta?: Record<string, unknown>; finish_reason?: string; usage?: Record<string, unknown>; extra?: Record<string, unknown> }[]): string[] {
+function chatFrames(
+  ...deltas: { delta?: Record<string, unknown>; finish_reason?: string; usage?: Record<string, unknown>; extra?: Record<string, unknown> }[]
+): string[] {
   return [
     ...deltas.map((d) =>
       sse({
@@ -200,7 +213,11 @@ describe("openai chat completions: content shapes, refusals and usage", () => {
   });
 
   it("counts reasoning reported apart from completion_tokens (xAI) as output", async () => {
-    fake.enqueue({ reasoning: "thinking hard", text: "Grok", usage: { input_tokens: 12, output_tokens: 2, reasoning_tokens: 340, cache_read_tokens: 11, reasoning_outside_output: true } });
+    fake.enqueue({
+      reasoning: "thinking hard",
+      text: "Grok",
+      usage: { input_tokens: 12, output_tokens: 2, reasoning_tokens: 340, cache_read_tokens: 11, reasoning_outside_output: true },
+    });
     const r = await collectStream(openai().stream(request()));
     expect(r.usage).toEqual({ input_tokens: 12, output_tokens: 342, reasoning_tokens: 340, cache_read_tokens: 11 });
   });
@@ -213,8 +230,19 @@ describe("openai chat completions: content shapes, refusals and usage", () => {
 
   it("reads DeepSeek's prompt_cache_hit_tokens and Groq's x_groq.usage", async () => {
     fake.enqueue(
-      { sse: chatFrames({ delta: { content: "hi" } }, { finish_reason: "stop" }, { usage: { prompt_tokens: 339, completion_tokens: 83, total_tokens: 422, prompt_cache_hit_tokens: 320, prompt_cache_miss_tokens: 19 } }) },
-      { sse: chatFrames({ delta: { content: "hi" } }, { finish_reason: "stop", extra: { x_groq: { id: "req_1", usage: { prompt_tokens: 210, completion_tokens: 15, total_tokens: 225 } } } }) },
+      {
+        sse: chatFrames(
+          { delta: { content: "hi" } },
+          { finish_reason: "stop" },
+          { usage: { prompt_tokens: 339, completion_tokens: 83, total_tokens: 422, prompt_cache_hit_tokens: 320, prompt_cache_miss_tokens: 19 } },
+        ),
+      },
+      {
+        sse: chatFrames(
+          { delta: { content: "hi" } },
+          { finish_reason: "stop", extra: { x_groq: { id: "req_1", usage: { prompt_tokens: 210, completion_tokens: 15, total_tokens: 225 } } } },
+        ),
+      },
     );
     const deepseek = await collectStream(openai().stream(request()));
     expect(deepseek.usage).toEqual({ input_tokens: 339, output_tokens: 83, cache_read_tokens: 320 });

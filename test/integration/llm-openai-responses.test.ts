@@ -201,7 +201,10 @@ function responseFrames(events: Record<string, unknown>[]): string[] {
   return events.map((e, i) => sse({ ...e, sequence_number: i }, String(e["type"])));
 }
 const created = { type: "response.created", response: { id: "resp_hand", status: "in_progress", output: [] } };
-const completed = (output: unknown[], usage = { input_tokens: 10, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, input_tokens_details: { cached_tokens: 0 } }) => ({
+const completed = (
+  output: unknown[],
+  usage = { input_tokens: 10, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, input_tokens_details: { cached_tokens: 0 } },
+) => ({
   type: "response.completed",
   response: { id: "resp_hand", status: "completed", incomplete_details: null, output, usage },
 });
@@ -222,7 +225,12 @@ describe("openai responses: calls, text items, refusals and in-stream errors", (
     const r = await collectStream(createProvider(settings()).stream(request([user("Oslo?")])));
     expect(r.error).toBeNull();
     expect(r.toolCalls).toEqual([{ type: "tool-call", tool_call_id: "call_rot", tool_name: "get_weather", args: { city: "Oslo" } }]);
-    expect(r.events.filter((e) => e.type === "tool-call-delta").map((e) => (e as { args_delta: string }).args_delta).join("")).toBe('{"city":"Oslo"}');
+    expect(
+      r.events
+        .filter((e) => e.type === "tool-call-delta")
+        .map((e) => (e as { args_delta: string }).args_delta)
+        .join(""),
+    ).toBe('{"city":"Oslo"}');
     expect(r.finishReason).toBe("tool_calls");
   });
 
@@ -277,7 +285,10 @@ describe("openai responses: calls, text items, refusals and in-stream errors", (
       sse: responseFrames([
         created,
         { type: "error", error: { type: "insufficient_quota", code: "insufficient_quota", message: "You exceeded your current quota." } },
-        { type: "response.failed", response: { id: "resp_hand", status: "failed", error: { code: "insufficient_quota", message: "You exceeded your current quota." } } },
+        {
+          type: "response.failed",
+          response: { id: "resp_hand", status: "failed", error: { code: "insufficient_quota", message: "You exceeded your current quota." } },
+        },
       ]),
     });
     const r = await collectStream(createProvider(settings()).stream(request([user("x")])));

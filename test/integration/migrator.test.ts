@@ -14,11 +14,16 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.m
 /** Folder names of the real migrations, computed without the migrator's help. */
 async function realMigrationNames(): Promise<string[]> {
   const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 async function sha256OfFile(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 }
 
 interface RecordRow {

@@ -34,9 +34,14 @@ describe.each(rawTestDrivers())("one quick model per organization migration on $
 
     const { conn } = db;
     const org = async (name: string) => insert(conn, `INSERT INTO organizations (name) VALUES ($1)`, [name]);
-    const provider = async (orgId: string, kind: string) => insert(conn, `INSERT INTO ai_providers (organization_id, kind, name) VALUES ($1, $2::provider_kind, $2)`, [orgId, kind]);
+    const provider = async (orgId: string, kind: string) =>
+      insert(conn, `INSERT INTO ai_providers (organization_id, kind, name) VALUES ($1, $2::provider_kind, $2)`, [orgId, kind]);
     const model = async (orgId: string, providerId: string, name: string, updatedAt: string) =>
-      insert(conn, `INSERT INTO model_configs (organization_id, provider_id, model, display_name, context_limit, quick_generation, updated_at) VALUES ($1, $2, $3, $3, 1000, true, $4)`, [orgId, providerId, name, updatedAt]);
+      insert(
+        conn,
+        `INSERT INTO model_configs (organization_id, provider_id, model, display_name, context_limit, quick_generation, updated_at) VALUES ($1, $2, $3, $3, 1000, true, $4)`,
+        [orgId, providerId, name, updatedAt],
+      );
 
     // Echo updated last, but a real model wins; of two real ones, the newer.
     const a = await org("a");

@@ -23,8 +23,17 @@ export interface ModelSetup {
 
 let seq = 0;
 export async function addModel(srv: TestServer, m: ModelSetup): Promise<{ providerId: string; modelId: string }> {
-  const { model, input_price_micros_per_mtok, output_price_micros_per_mtok, cache_read_price_micros_per_mtok, cache_creation_price_micros_per_mtok, options, is_default, quick_generation, ...provider } =
-    m;
+  const {
+    model,
+    input_price_micros_per_mtok,
+    output_price_micros_per_mtok,
+    cache_read_price_micros_per_mtok,
+    cache_creation_price_micros_per_mtok,
+    options,
+    is_default,
+    quick_generation,
+    ...provider
+  } = m;
   const pr = await srv.api("/api/v1/providers", { method: "POST", json: { name: `${m.kind}-${++seq}`, ...provider } });
   if (pr.status !== 201) throw new Error(`provider: ${pr.status} ${JSON.stringify(await body(pr))}`);
   const p = await body(pr);

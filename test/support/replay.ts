@@ -15,7 +15,9 @@ import { collectStream, sse, type AnthropicFake, type OpenAiFake } from "../fake
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // PROVIDER_REPLAY_DIR points elsewhere (a clone that does not sit beside the shared folder).
-export const RECORDINGS_DIR = process.env.PROVIDER_REPLAY_DIR ? path.resolve(process.env.PROVIDER_REPLAY_DIR) : path.resolve(repoRoot, "../shared/provider-replay/recordings");
+export const RECORDINGS_DIR = process.env.PROVIDER_REPLAY_DIR
+  ? path.resolve(process.env.PROVIDER_REPLAY_DIR)
+  : path.resolve(repoRoot, "../shared/provider-replay/recordings");
 export const recordingsPresent = existsSync(RECORDINGS_DIR);
 export const SKIP_REASON = `recordings folder ${RECORDINGS_DIR} is absent (shared data outside the repository; set PROVIDER_REPLAY_DIR to where it is)`;
 
@@ -130,7 +132,12 @@ export async function replay(target: ReplayTarget, response: RecordedResponse, m
   if ("frames" in response) target.fake.enqueue({ sse: response.frames, ...(mode === "slices" ? { sliceBytes: SLICE_BYTES } : {}) });
   else target.fake.enqueue({ fail: { status: response.status, body: response.body } });
   const r = await collectStream(
-    createProvider(target.settings).stream({ model: "replay-model", messages: [{ role: "user", content: [{ type: "text", text: "replay" }] }], tools: [], signal: new AbortController().signal }),
+    createProvider(target.settings).stream({
+      model: "replay-model",
+      messages: [{ role: "user", content: [{ type: "text", text: "replay" }] }],
+      tools: [],
+      signal: new AbortController().signal,
+    }),
   );
   const err = r.error as { kind?: unknown; retryable?: unknown } | null;
   return {

@@ -66,7 +66,8 @@ export function registeredRoutes(app: Express): string[] {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== "_all") out.push(`${method.toUpperCase()} ${prefix}${layer.route.path}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== "_all") out.push(`${method.toUpperCase()} ${prefix}${layer.route.path}`);
       } else if (layer.handle?.stack) {
         const mount = typeof layer.rawPath === "string" && layer.rawPath !== "/" ? layer.rawPath : "";
         walk(layer.handle.stack, prefix + mount);

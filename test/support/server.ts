@@ -83,7 +83,9 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
   });
   const shared = opts.shareDatabaseWith?.db as { url?: string } | undefined;
   if (opts.shareDatabaseWith && !shared?.url) throw new Error("only a Postgres test database can be shared");
-  const db = shared?.url ? await openDatabase({ url: shared.url }) : await createTestDatabase(opts.db, opts.dbConnectUrl ? { connectUrl: opts.dbConnectUrl } : {});
+  const db = shared?.url
+    ? await openDatabase({ url: shared.url })
+    : await createTestDatabase(opts.db, opts.dbConnectUrl ? { connectUrl: opts.dbConnectUrl } : {});
   const logger = opts.logger ?? createLogger(config.logLevel);
   const prefix = opts.redisPrefix ?? `sbtest-${randomBytes(4).toString("hex")}`;
   const server = await startServer({

@@ -98,7 +98,13 @@ export function junkValue(opts: { binary?: boolean } = {}): fc.Arbitrary<unknown
     { arbitrary: fc.constantFrom<unknown>(null, true, false, [], {}, [1, "a"], { a: 1 }, [null], { "": "" }), weight: 2 },
     { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 2 },
     { arbitrary: fc.constantFrom(deeplyNested(40), deeplyNested(1000), deeplyNested(200, "\u0000")), weight: 1 },
-    { arbitrary: fc.constantFrom(Array.from({ length: 2000 }, (_, i) => i), Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))), weight: 1 },
+    {
+      arbitrary: fc.constantFrom(
+        Array.from({ length: 2000 }, (_, i) => i),
+        Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i])),
+      ),
+      weight: 1,
+    },
     ...(opts.binary ? [{ arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), weight: 1 }] : []),
   );
 }
@@ -110,10 +116,16 @@ interface Bag {
   patterns: RegExp[];
 }
 
-
 /** Bounds, format and patterns, through zod's public accessors where it has them. */
 function bagOf(schema: z.ZodType, def: ZodDef): Bag {
-  const s = schema as unknown as { minLength?: number | null; maxLength?: number | null; minValue?: number | null; maxValue?: number | null; isInt?: boolean; format?: string | null };
+  const s = schema as unknown as {
+    minLength?: number | null;
+    maxLength?: number | null;
+    minValue?: number | null;
+    maxValue?: number | null;
+    isInt?: boolean;
+    format?: string | null;
+  };
   const patterns = (def.checks ?? [])
     .map((c) => c._zod.def)
     .filter((d) => d.check === "string_format" && d.format === "regex" && d.pattern instanceof RegExp)
@@ -155,7 +167,10 @@ export function shaped(schema: z.ZodType, hints: ArbitraryHints, depth = 6, fiel
       const required = Object.keys(shape).filter((k) => !["optional", "default", "prefault"].includes(defOf(shape[k]!).type));
       const record = fc.record(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, next(v, k)])), { requiredKeys: required, noNullPrototype: true });
       // Now and then a key the schema does not know.
-      return fc.oneof({ arbitrary: record, weight: 12 }, { arbitrary: fc.tuple(record, fc.constantFrom("extra", "__proto__x", ""), junkValue()).map(([r, k, v]) => ({ ...r, [k]: v })), weight: 1 });
+      return fc.oneof(
+        { arbitrary: record, weight: 12 },
+        { arbitrary: fc.tuple(record, fc.constantFrom("extra", "__proto__x", ""), junkValue()).map(([r, k, v]) => ({ ...r, [k]: v })), weight: 1 },
+      );
     }
     case "array":
       return fc.array(next(def.element!), { minLength: Math.min(bag.minimum ?? 0, 3), maxLength: Math.min(bag.maximum ?? 3, 3) });
@@ -198,9 +213,7 @@ function stringFor(bag: Bag, hints: ArbitraryHints, field: string | undefined): 
     case "url":
       return fc.constantFrom("http://127.0.0.1:9/v1", "https://127.0.0.1:9", "http://[::1]:9/x", "http://localhost:1/", "https://a.invalid/pr/1");
     case "datetime":
-      return fc
-        .integer({ min: -5 * 365, max: 12 * 365 })
-        .map((days) => new Date(Date.now() + days * 86_400_000 + 3_600_000).toISOString());
+      return fc.integer({ min: -5 * 365, max: 12 * 365 }).map((days) => new Date(Date.now() + days * 86_400_000 + 3_600_000).toISOString());
   }
   const pattern = bag.patterns[0];
   const matching = pattern ? fc.stringMatching(pattern).map((s) => s.slice(0, Math.max(max, 1))) : undefined;

@@ -26,7 +26,12 @@ describe("loadConfig", () => {
 
   it("keeps webhooks off private networks unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is true or 1", () => {
     expect(loadConfig({}).webhook.allowPrivateNetworks).toBe(false);
-    for (const [value, allowed] of [["true", true], ["1", true], ["false", false], ["0", false]] as const) {
+    for (const [value, allowed] of [
+      ["true", true],
+      ["1", true],
+      ["false", false],
+      ["0", false],
+    ] as const) {
       expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: value }).webhook.allowPrivateNetworks).toBe(allowed);
     }
   });
@@ -55,22 +60,21 @@ describe("loadConfig", () => {
     expect(msg).not.toContain(value);
   });
 
-  it.each([
-    [{ STALE_AFTER_MS: "5000" }],
-    [{ HEARTBEAT_INTERVAL_MS: "30000" }],
-    [{ HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "500" }],
-  ])("refuses a stale window under 3 heartbeats (%o) with one line naming both variables", (env) => {
-    let err: unknown;
-    try {
-      loadConfig(env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    const msg = (err as Error).message;
-    expect(msg).toMatch(/^invalid STALE_AFTER_MS: .*HEARTBEAT_INTERVAL_MS/);
-    expect(msg).not.toContain("\n");
-  });
+  it.each([[{ STALE_AFTER_MS: "5000" }], [{ HEARTBEAT_INTERVAL_MS: "30000" }], [{ HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "500" }]])(
+    "refuses a stale window under 3 heartbeats (%o) with one line naming both variables",
+    (env) => {
+      let err: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/^invalid STALE_AFTER_MS: .*HEARTBEAT_INTERVAL_MS/);
+      expect(msg).not.toContain("\n");
+    },
+  );
 
   it("accepts a stale window of exactly 3 heartbeats", () => {
     expect(loadConfig({ HEARTBEAT_INTERVAL_MS: "200", STALE_AFTER_MS: "600" })).toMatchObject({ heartbeatIntervalMs: 200, staleAfterMs: 600 });

@@ -63,8 +63,11 @@ describe("parseChatSearch: accepted queries", () => {
     ["LABEL key, label key/value case kept", "LABEL:Env:Prod", search({ labels: { Env: "Prod" } })],
     ["bool value in any case", "ARCHIVED:TRUE has_unread:False", search({ archived: true, hasUnread: false })],
     // combinations, label repetition (AND), separators
-    ["every key at once", 'title:t archived:true has_unread:true pr:7 repo:o/r pr_title:p pr_status:open diff_url:"https://h/x" label:a:1 label:b:2',
-      { title: "t", archived: true, hasUnread: true, pr: 7, repo: "o/r", prTitle: "p", prStatus: "open", diffUrl: "https://h/x", labels: { a: "1", b: "2" } }],
+    [
+      "every key at once",
+      'title:t archived:true has_unread:true pr:7 repo:o/r pr_title:p pr_status:open diff_url:"https://h/x" label:a:1 label:b:2',
+      { title: "t", archived: true, hasUnread: true, pr: 7, repo: "o/r", prTitle: "p", prStatus: "open", diffUrl: "https://h/x", labels: { a: "1", b: "2" } },
+    ],
     ["labels repeat and AND", "label:a:1 label:b:2 label:c:3", search({ labels: { a: "1", b: "2", c: "3" } })],
     ["same value, different label keys", "label:a:x label:A:x", search({ labels: { a: "x", A: "x" } })],
     ["runs of whitespace, tabs, newlines", "  title:x\t\tpr:3\n label:k:v  ", search({ title: "x", pr: 3, labels: { k: "v" } })],

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { TurnStreamState, type StreamEnvelope, type StreamSnapshot } from "../../client-kit/index.ts";
 
 const env = (seq: number, text: string, turn = "t1"): StreamEnvelope => ({ chat_id: "c", turn_id: turn, seq, part: { type: "text-delta", text } });
-const snap = (seq: number, text: string, turn = "t1"): StreamSnapshot => ({ chat_id: "c", turn_id: turn, seq, base_history_version: 1, parts: text ? [{ type: "text-delta", text }] : [], ended: false });
+const snap = (seq: number, text: string, turn = "t1"): StreamSnapshot => ({
+  chat_id: "c",
+  turn_id: turn,
+  seq,
+  base_history_version: 1,
+  parts: text ? [{ type: "text-delta", text }] : [],
+  ended: false,
+});
 
 describe("TurnStreamState", () => {
   const words = ["a ", "b ", "c ", "d ", "e "];
