@@ -183,7 +183,9 @@ describeModes(modes, "queue, promotion and dynamic tools on $db (redis: $redis)"
 
   it("manual promotion of an errored chat runs at once (errors never auto-promote)", async () => {
     const { modelId } = await addModel(srv, { kind: "openai", base_url: openai.baseURL, api_key: "sk-test" });
-    openai.enqueue({ text: "a b c d e f", tokenDelayMs: 150, fail: { status: 400, midStream: true } });
+    // The failure comes seconds into the stream: the send below must find the turn still running
+    // (on a busy machine 150 ms tokens let it fail first, and the send then ran at once).
+    openai.enqueue({ text: "a b c d e f", tokenDelayMs: 800, fail: { status: 400, midStream: true } });
     const { chat } = await createChat(srv, { content: "will fail", model_config_id: modelId });
     await waitForStatus(srv, chat.id, "running");
     const echo = (await body(await srv.api("/api/v1/model-configs"))).model_configs.find((m: { is_default: boolean }) => m.is_default).id;
