@@ -2,7 +2,7 @@
 // (constructed through the SDKs' own factories), plus key scrubbing.
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { classifyProviderError, LlmError, scrubSecrets } from "../../src/llm/index.ts";
 
 const headers = (h: Record<string, string> = {}) => new Headers(h);
@@ -126,10 +126,14 @@ describe("classifyProviderError", () => {
   });
 
   it("reads an HTTP-date retry-after", () => {
-    const at = new Date(Date.now() + 30_000).toUTCString();
-    const ms = classifyProviderError(anthropicError(429, "rate_limit_error", "x", { "retry-after": at }), "p").retryAfterMs;
-    expect(ms).toBeGreaterThan(25_000);
-    expect(ms).toBeLessThanOrEqual(30_000);
+    // The clock stands still, so the delay is exact whatever the machine's load.
+    vi.useFakeTimers({ now: new Date("2026-12-02T06:00:00.000Z") });
+    try {
+      const at = new Date(Date.now() + 30_000).toUTCString();
+      expect(classifyProviderError(anthropicError(429, "rate_limit_error", "x", { "retry-after": at }), "p").retryAfterMs).toBe(30_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("passes an LlmError through unchanged", () => {
